@@ -1,0 +1,159 @@
+"""Binding and validating flow parameters before a flow run starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import inspect
+import uuid
+from pathlib import PurePath
+from typing import Any
+
+from cadenza.events import summarize_value
+from cadenza.exceptions import ParameterTypeError
+
+
+def bind(
+    owner: str, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> inspect.BoundArguments:
+    """Bind call arguments to the signature, with defaults applied.
+
+    Raises:
+        ParameterTypeError: a missing, unexpected or doubled argument, named.
+    """
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        names = ", ".join(signature.parameters) or "none"
+        raise ParameterTypeError(f"{owner}: {exc}. Its parameters are: {names}.") from None
+    bound.apply_defaults()
+    return bound
+
+
+class ParameterValidator:
+    """Validates and coerces parameters against the function's type hints (pydantic).
+
+    Built on first use per flow. Annotations pydantic cannot use (``tuple([...])``
+    as a return annotation, forward references that do not resolve, arbitrary
+    objects) are treated as ``Any`` rather than breaking the flow.
+    """
+
+    def __init__(self, fn: Any, signature: inspect.Signature) -> None:
+        self._adapters: dict[str, Any] = {}
+        hints = _type_hints(fn)
+        annotated = {
+            name: hints.get(name, p.annotation)
+            for name, p in signature.parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            and p.annotation is not inspect.Parameter.empty
+        }
+        annotated = {n: a for n, a in annotated.items() if a is not Any and a is not object}
+        if not annotated:
+            return
+        from pydantic import ConfigDict, TypeAdapter
+
+        config = ConfigDict(arbitrary_types_allowed=True)
+        for name, annotation in annotated.items():
+            try:
+                if isinstance(annotation, type) and _is_model_or_dataclass(annotation):
+                    self._adapters[name] = TypeAdapter(annotation)
+                else:
+                    self._adapters[name] = TypeAdapter(annotation, config=config)
+            except Exception:
+                continue  # not a type pydantic understands: accept any value
+
+    @property
+    def active(self) -> bool:
+        return bool(self._adapters)
+
+    def validate(self, owner: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Return the arguments with validated (coerced) values.
+
+        Raises:
+            ParameterTypeError: listing every invalid parameter and why.
+        """
+        if not self._adapters:
+            return arguments
+        from pydantic import ValidationError
+
+        out = dict(arguments)
+        problems: list[str] = []
+        for name, adapter in self._adapters.items():
+            if name not in arguments:
+                continue
+            value = arguments[name]
+            try:
+                out[name] = adapter.validate_python(value)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc = ".".join(str(p) for p in (name, *err.get("loc", ())))
+                    problems.append(f"  - {loc}: {err['msg']} (got {_short(err.get('input', value))})")
+        if problems:
+            raise ParameterTypeError(
+                f"Invalid parameters for {owner}:\n"
+                + "\n".join(problems)
+                + "\nPass values of the annotated types, or use validate_parameters=False."
+            )
+        return out
+
+
+def _is_model_or_dataclass(annotation: type) -> bool:
+    if dataclasses.is_dataclass(annotation):
+        return True
+    return hasattr(annotation, "model_config") and hasattr(annotation, "model_validate")
+
+
+def _type_hints(fn: Any) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        # Hints that do not evaluate (e.g. ``-> tuple([...])``): use the raw ones
+        # that are types, skip the rest.
+        raw = getattr(fn, "__annotations__", {}) or {}
+        return {k: v for k, v in raw.items() if k != "return" and not isinstance(v, str)}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A JSON-serializable form of a parameter value, for the run record.
+
+    Plain data is kept; dates, paths, enums, UUIDs, dataclasses and pydantic models
+    are converted; anything else (DataFrames, arrays, models) becomes a short
+    summary, never a full dump.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, str) and len(value) > 2000:
+            return value[:2000] + "…"
+        return value
+    if depth > 6:
+        return summarize_value(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, depth + 1) for k, v in list(value.items())[:1000]}
+    if isinstance(value, list | tuple | set | frozenset):
+        if len(value) > 1000:
+            return summarize_value(value)
+        return [jsonable(v, depth + 1) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value, depth + 1)
+    if isinstance(value, PurePath | uuid.UUID):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value), depth + 1)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        try:
+            return jsonable(dump(mode="json"), depth + 1)
+        except Exception:
+            pass
+    return summarize_value(value)

@@ -1,0 +1,385 @@
+"""Running one task run: states, retries, timeouts, hooks.
+
+The loop is the same for sync and async functions; only the call differs
+(:meth:`TaskRunEngine.run_sync` and :meth:`TaskRunEngine.run_async`). The retry
+decision is made in one place, :meth:`TaskRunEngine.handle_exception`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from cadenza.context import FlowRunContext, TaskRunContext, _task_run_ctx, current_tags
+from cadenza.engine.inputs import find_futures, has_special, resolve
+from cadenza.engine.retries import retry_delay
+from cadenza.engine.timeouts import Timeout
+from cadenza.events import TaskRunCreated, TaskRunStateChanged
+from cadenza.exceptions import TaskRunTimeoutError, TimeoutSignal, UpstreamTaskError
+from cadenza.futures import TaskRunFuture
+from cadenza.reporting import get_reporter
+from cadenza.reporting.base import Reporter
+from cadenza.runs import TaskRun
+from cadenza.states import (
+    AwaitingRetry,
+    Completed,
+    Crashed,
+    Failed,
+    Pending,
+    Retrying,
+    Running,
+    State,
+    StateType,
+    TimedOut,
+)
+from cadenza.utilities.ids import uuid7
+
+if TYPE_CHECKING:
+    from cadenza.tasks import Task
+
+logger = logging.getLogger("cadenza.task_runs")
+_COMPLETED = StateType.COMPLETED
+_now = time.time
+
+
+class TaskRunEngine:
+    """One task run from Pending to a final state.
+
+    Created in the caller's thread (so that the run is recorded, Pending, in call
+    order); :meth:`run_sync`/:meth:`run_async` may then execute in another thread.
+    """
+
+    __slots__ = (
+        "args",
+        "flow_ctx",
+        "kwargs",
+        "log_prints",
+        "reporter",
+        "state",
+        "task",
+        "task_run",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        task: Task[Any, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        upstream: list[tuple[TaskRunFuture[Any], bool]] | None = None,
+        wait_for_ids: list[str] | None = None,
+    ) -> None:
+        flow_ctx = FlowRunContext.get()
+        parent = _task_run_ctx.get()
+        self.task = task
+        self.args = args
+        self.kwargs = kwargs
+        self.flow_ctx = flow_ctx
+        self.upstream = upstream
+        self.reporter = reporter = flow_ctx.reporter if flow_ctx is not None else _standalone()
+        log_prints = task.log_prints
+        if log_prints is None:
+            log_prints = flow_ctx.log_prints if flow_ctx is not None else False
+        self.log_prints = log_prints
+        if flow_ctx is not None:
+            dynamic_key = flow_ctx.next_dynamic_key(task.task_key)
+            flow_run_id: str | None = flow_ctx.flow_run.id
+        else:
+            dynamic_key = 0
+            flow_run_id = parent.task_run.flow_run_id if parent is not None else None
+        parameters = task.bind(args, kwargs) if task.record_inputs() else None
+        ctx_tags = current_tags()
+        task_run = TaskRun(
+            id=uuid7(),
+            name=task.run_name(dynamic_key, parameters, args, kwargs),
+            task_key=task.task_key,
+            flow_run_id=flow_run_id,
+            dynamic_key=dynamic_key,
+            created=_now(),
+            tags=sorted(task.tags | ctx_tags) if ctx_tags else task.sorted_tags,
+            parent_task_run_id=parent.task_run.id if parent is not None else None,
+            version=task.version,
+            parameters=parameters,
+            upstream=_upstream_ids(task, upstream, args, kwargs, wait_for_ids) if upstream or wait_for_ids else None,
+        )
+        self.task_run = task_run
+        reporter.emit(TaskRunCreated(task_run))
+        self.state = state = Pending(timestamp=task_run.created)
+        task_run.state = state
+        reporter.emit(TaskRunStateChanged(task_run.id, state))
+
+    def set_state(self, state: State) -> State:
+        self.state = state
+        self.task_run.state = state
+        self.reporter.emit(TaskRunStateChanged(self.task_run.id, state))
+        return state
+
+    # -- before the first attempt ---------------------------------------------------------
+    def prepare_call(self) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """Check upstream runs and resolve futures in the arguments.
+
+        Returns the arguments to call the function with, or None when an upstream
+        run did not complete (the run is then final, ``NotReady``).
+        """
+        if not self.upstream:
+            return self.args, self.kwargs
+        for future, allowed in self.upstream:
+            state = future.final_state()
+            if state.type is not _COMPLETED and not allowed:
+                upstream = future.task_run
+                err = UpstreamTaskError(
+                    f"Upstream task run {upstream.name!r} ({upstream.id}) ended in state "
+                    f"{state.name}; {self.task_run.name!r} did not run. Wrap the input in "
+                    "allow_failure(...) to run it anyway."
+                )
+                self.set_state(Failed("NotReady", exception=err, traceback=None))
+                return None
+        return tuple(resolve(a) for a in self.args), {k: resolve(v) for k, v in self.kwargs.items()}
+
+    # -- one attempt ----------------------------------------------------------------------
+    def handle_exception(self, exc: BaseException, attempt: int) -> float | None:
+        """Record a failed attempt. Returns the delay before a retry, or None when final.
+
+        Control exceptions (KeyboardInterrupt, SystemExit, termination, task
+        cancellation) crash the run and are not retried.
+        """
+        task = self.task
+        if isinstance(exc, TimeoutSignal):
+            exc = TaskRunTimeoutError(
+                f"Task run {self.task_run.name!r} exceeded its timeout of "
+                f"{task.timeout_seconds} seconds and was stopped."
+            )
+            failed = TimedOut(exception=exc)
+        elif isinstance(exc, Exception):
+            failed = Failed(exception=exc)
+        else:
+            self.set_state(Crashed(exception=exc, message=f"Interrupted by {type(exc).__name__}"))
+            return None
+        if attempt <= task.retries and self._should_retry(failed):
+            delay = retry_delay(task.retry_delay_seconds, task.retries, attempt, task.retry_jitter_factor)
+            self.set_state(
+                AwaitingRetry(
+                    _now() + delay,
+                    message=failed.message,
+                    error_type=failed.error_type,
+                    traceback=failed.traceback,
+                    exception=failed.exception,
+                )
+            )
+            logger.warning(
+                "Failed (%s); retry %d of %d in %.3g s.",
+                failed.message,
+                attempt,
+                task.retries,
+                delay,
+                extra=self._log_extra(),
+            )
+            return delay
+        self.set_state(failed)
+        logger.error(
+            "Finished in state %s: %s",
+            failed.name,
+            failed.message,
+            extra=self._log_extra(),
+        )
+        return None
+
+    def _should_retry(self, failed: State) -> bool:
+        condition = self.task.retry_condition_fn
+        if condition is None:
+            return True
+        try:
+            return bool(condition(self.task, self.task_run, failed))
+        except Exception:
+            logger.exception(
+                "retry_condition_fn of task %r raised; not retrying.",
+                self.task.name,
+                extra=self._log_extra(),
+            )
+            return False
+
+    def _log_extra(self) -> dict[str, Any]:
+        tr = self.task_run
+        return {"flow_run_id": tr.flow_run_id, "task_run_id": tr.id, "run_label": f"Task run {tr.name!r}"}
+
+    # -- after the final state ------------------------------------------------------------
+    def run_hooks(self) -> None:
+        task = self.task
+        hooks = task.on_completion_hooks if self.state.type is _COMPLETED else task.on_failure_hooks
+        if not hooks or self.state.type not in (StateType.COMPLETED, StateType.FAILED):
+            return
+        for hook in hooks:
+            try:
+                hook(task, self.task_run, self.state)
+            except Exception:
+                logger.exception(
+                    "Hook %r of task run %r raised; the run's state is unchanged.",
+                    getattr(hook, "__name__", hook),
+                    self.task_run.name,
+                    extra=self._log_extra(),
+                )
+
+    # -- the loops --------------------------------------------------------------------------
+    def run_sync(self) -> State:
+        call = self.prepare_call()
+        if call is None:
+            return self.state
+        args, kwargs = call
+        task = self.task
+        fn = task.fn
+        timeout = task.timeout_seconds
+        token = _task_run_ctx.set(TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints))
+        try:
+            attempt = 1
+            self.set_state(Running())
+            while True:
+                try:
+                    if timeout is None:
+                        result = fn(*args, **kwargs)
+                    else:
+                        with Timeout(timeout):
+                            result = fn(*args, **kwargs)
+                except BaseException as exc:
+                    delay = self.handle_exception(exc, attempt)
+                    if delay is None:
+                        break
+                    if delay > 0:
+                        time.sleep(delay)
+                    attempt += 1
+                    self.set_state(Retrying())
+                    continue
+                self.set_state(Completed(result=result))
+                break
+        finally:
+            _task_run_ctx.reset(token)
+        if task.has_hooks:
+            self.run_hooks()
+        return self.state
+
+    async def run_async(self) -> State:
+        call = self.prepare_call()
+        if call is None:
+            return self.state
+        args, kwargs = call
+        task = self.task
+        token = _task_run_ctx.set(TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints))
+        try:
+            attempt = 1
+            self.set_state(Running())
+            while True:
+                try:
+                    result = await call_async(task.fn, args, kwargs, task.timeout_seconds)
+                except BaseException as exc:
+                    delay = self.handle_exception(exc, attempt)
+                    if delay is None:
+                        break
+                    await asyncio.sleep(delay)
+                    attempt += 1
+                    self.set_state(Retrying())
+                    continue
+                self.set_state(Completed(result=result))
+                break
+        finally:
+            _task_run_ctx.reset(token)
+        if task.has_hooks:
+            self.run_hooks()
+        return self.state
+
+    def run_in_worker(self) -> State:
+        """Run in a task runner's thread: never raises, always returns a final state."""
+        try:
+            if self.task.is_async:
+                return asyncio.run(self.run_async())
+            return self.run_sync()
+        except BaseException as exc:  # a bug in cadenza itself: record it, don't hang
+            return self.set_state(Crashed(exception=exc))
+
+
+async def call_async(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None) -> Any:
+    """Await ``fn(*args, **kwargs)``; past ``timeout`` seconds raise :class:`TimeoutSignal`.
+
+    A TimeoutError raised by the function itself stays an ordinary failure.
+    """
+    if timeout is None:
+        return await fn(*args, **kwargs)
+    try:
+        async with asyncio.timeout(timeout) as cm:
+            return await fn(*args, **kwargs)
+    except TimeoutError:
+        if cm.expired():
+            raise TimeoutSignal() from None
+        raise
+
+
+def _upstream_ids(
+    task: Task[Any, Any],
+    upstream: list[tuple[TaskRunFuture[Any], bool]] | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    wait_for_ids: list[str] | None,
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if upstream:
+        for name, value in task.bind(args, kwargs).items():
+            found: list[tuple[TaskRunFuture[Any], bool]] = []
+            find_futures(value, found)
+            if found:
+                out[name] = [f.task_run.id for f, _ in found]
+    if wait_for_ids:
+        out["wait_for"] = wait_for_ids
+    return out
+
+
+_standalone_reporter: Reporter | None = None
+
+
+def _standalone() -> Reporter:
+    """The reporter for task runs outside any flow run (checked on first use)."""
+    global _standalone_reporter
+    reporter = get_reporter()
+    if reporter is not _standalone_reporter:
+        reporter.check()
+        _standalone_reporter = reporter
+    return reporter
+
+
+# -- entry points used by Task ------------------------------------------------------------
+def call_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any, return_state: bool) -> Any:
+    """``task(...)``: run now in this thread, return the result (or raise)."""
+    upstream = _collect(args, kwargs, wait_for)
+    engine = TaskRunEngine(task, args, kwargs, upstream, _ids(wait_for))
+    if task.is_async:
+        return _await_task(engine, return_state)
+    state = engine.run_sync()
+    if return_state:
+        return state
+    return state.result()
+
+
+async def _await_task(engine: TaskRunEngine, return_state: bool) -> Any:
+    state = await engine.run_async()
+    if return_state:
+        return state
+    return state.result()
+
+
+def _collect(args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any) -> list[tuple[TaskRunFuture[Any], bool]] | None:
+    found: list[tuple[TaskRunFuture[Any], bool]] = []
+    if has_special(args, kwargs):
+        for a in args:
+            find_futures(a, found)
+        for a in kwargs.values():
+            find_futures(a, found)
+    if wait_for:
+        find_futures(list(wait_for), found)
+    return found or None
+
+
+def _ids(wait_for: Any) -> list[str] | None:
+    if not wait_for:
+        return None
+    found: list[tuple[TaskRunFuture[Any], bool]] = []
+    find_futures(list(wait_for), found)
+    return [f.task_run.id for f, _ in found] or None

@@ -1,0 +1,84 @@
+"""The events the engine emits about runs, and their JSON form.
+
+They cross the one seam between the engine and where run data goes: a
+:class:`~cadenza.reporting.base.Reporter` collects them and a store applies them in
+batches (:meth:`~cadenza.store.base.RunStore.apply`), locally or on a server.
+Applying the same event twice has the effect of applying it once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from cadenza.runs import FlowRun, LogEntry, TaskRun
+from cadenza.states import State
+
+
+class FlowRunCreated(NamedTuple):
+    run: FlowRun
+
+
+class TaskRunCreated(NamedTuple):
+    run: TaskRun
+
+
+class FlowRunStateChanged(NamedTuple):
+    run_id: str
+    state: State
+
+
+class TaskRunStateChanged(NamedTuple):
+    run_id: str
+    state: State
+
+
+class LogEmitted(NamedTuple):
+    entry: LogEntry
+
+
+Event = FlowRunCreated | TaskRunCreated | FlowRunStateChanged | TaskRunStateChanged | LogEmitted
+
+
+def summarize_value(value: Any) -> dict[str, Any]:
+    """A short, JSON-serializable description of a value, cheap to compute.
+
+    Small scalars keep their value; containers and arrays keep their type and size or
+    shape. Nothing is converted to a string in full, so a large DataFrame costs no
+    more than an int.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return {"type": type(value).__name__, "value": value}
+    if isinstance(value, str):
+        if len(value) <= 200:
+            return {"type": "str", "value": value}
+        return {"type": "str", "len": len(value), "value": value[:200] + "…"}
+    summary: dict[str, Any] = {"type": type(value).__name__}
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        summary["shape"] = list(shape)
+    else:
+        try:
+            summary["len"] = len(value)
+        except Exception:
+            pass
+    return summary
+
+
+def summarize_inputs(run: TaskRun) -> dict[str, Any] | None:
+    """The stored summary of a task run's inputs (its ``inputs`` field)."""
+    if run.inputs is not None:
+        return run.inputs
+    params = run.parameters
+    upstream = run.upstream or {}
+    if not params and not upstream:
+        return None
+    out: dict[str, Any] = {}
+    if params:
+        for key, value in params.items():
+            if key in upstream:
+                out[key] = {"upstream": upstream[key]}
+            else:
+                out[key] = summarize_value(value)
+    for key, ids in upstream.items():
+        out.setdefault(key, {"upstream": ids})
+    return out

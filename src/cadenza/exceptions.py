@@ -1,0 +1,89 @@
+"""Exceptions raised by cadenza.
+
+Every error cadenza raises derives from :class:`CadenzaError`. Control signals that
+must never be swallowed by a user's ``except Exception`` (a timeout firing inside a
+function, a termination request) derive from :class:`CadenzaSignal`, a
+``BaseException``.
+"""
+
+from __future__ import annotations
+
+
+class CadenzaError(Exception):
+    """Base class of every error raised by cadenza."""
+
+
+class ParameterTypeError(CadenzaError, TypeError):
+    """Flow parameters did not match the flow function's signature or type hints."""
+
+
+class TaskRunTimeoutError(CadenzaError, TimeoutError):
+    """A task run exceeded its ``timeout_seconds``."""
+
+
+class FlowRunTimeoutError(CadenzaError, TimeoutError):
+    """A flow run exceeded its ``timeout_seconds``."""
+
+
+class UpstreamTaskError(CadenzaError):
+    """A task run did not start because a task it depends on did not complete."""
+
+
+class MappingLengthMismatch(CadenzaError, ValueError):
+    """``Task.map`` was given iterables of different lengths."""
+
+
+class UnfinishedRun(CadenzaError):
+    """The result of a run that has not finished was requested."""
+
+
+class FailedRun(CadenzaError):
+    """A run failed; raised by ``State.result()`` when the original exception is gone.
+
+    This happens for states read back from the store, where the error type and
+    message are known but the exception object is not.
+    """
+
+
+class CrashedRun(CadenzaError):
+    """A run crashed: its process was interrupted or died before it finished."""
+
+
+class CancelledRun(CadenzaError):
+    """A run was cancelled."""
+
+
+class StoreError(CadenzaError):
+    """The run store could not be opened, read or written."""
+
+
+class StoreSchemaError(StoreError):
+    """The database exists but its schema is not the one this version of cadenza uses."""
+
+
+class StoreCorruptError(StoreError):
+    """The database file is not a cadenza database or is damaged."""
+
+
+class StoreFullError(StoreError):
+    """The disk holding the database is full."""
+
+
+class ObjectNotFound(CadenzaError, LookupError):
+    """A run, flow or other object was not found in the store."""
+
+
+class CadenzaSignal(BaseException):
+    """Base class of control signals; ``except Exception`` cannot swallow them."""
+
+
+class TimeoutSignal(CadenzaSignal):
+    """Raised inside a function whose run exceeded its timeout."""
+
+
+class TerminationSignal(CadenzaSignal):
+    """Raised in the main thread when the process receives SIGTERM during a flow run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"received signal {signum}")
+        self.signum = signum

@@ -1,0 +1,61 @@
+"""Where run events go: the embedded store or a cadenza server."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from cadenza.reporting.base import Reporter
+
+_lock = threading.Lock()
+_reporter: Reporter | None = None
+_atexit_registered = False
+
+
+def get_reporter() -> Reporter:
+    """The process's reporter, created on first use from the settings.
+
+    With ``CADENZA_API_URL`` set, events go to that server; otherwise to the
+    database of ``CADENZA_DATABASE_URL`` or the embedded SQLite file.
+    """
+    global _reporter, _atexit_registered
+    reporter = _reporter
+    if reporter is not None:
+        return reporter
+    with _lock:
+        if _reporter is None:
+            from cadenza.settings import get_settings
+
+            settings = get_settings()
+            if settings.api_url:
+                raise NotImplementedError(
+                    "Reporting to a cadenza server (CADENZA_API_URL) is not available "
+                    "in this version; unset CADENZA_API_URL to use the local database."
+                )
+            from cadenza.reporting.embedded import EmbeddedReporter
+            from cadenza.store import get_store
+
+            url = settings.resolved_database_url
+            _reporter = EmbeddedReporter(lambda: get_store(url), settings.flush_interval)
+            if not _atexit_registered:
+                atexit.register(_close_at_exit)
+                _atexit_registered = True
+        return _reporter
+
+
+def reset_reporter() -> None:
+    """Flush and close the current reporter and its store; the next use opens anew."""
+    global _reporter
+    with _lock:
+        reporter, _reporter = _reporter, None
+    if reporter is not None:
+        reporter.close()
+    from cadenza.store import close_stores
+
+    close_stores()
+
+
+def _close_at_exit() -> None:
+    reporter = _reporter
+    if reporter is not None:
+        reporter.close()

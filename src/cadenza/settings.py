@@ -1,0 +1,150 @@
+"""cadenza's settings: one object, read from ``CADENZA_*`` environment variables.
+
+Precedence: an argument given to :meth:`Settings.load` (or
+:func:`temporary_settings`) > the environment > the default.
+
+This module parses the environment itself instead of using pydantic-settings: the
+settings are read when the first flow starts, and importing pydantic-settings costs
+about 0.2 s, more than the whole start-up budget of ``import cadenza``. The fields
+are few and flat; each is parsed and checked here with an error that names the
+variable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_PREFIX = "CADENZA_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Configuration of cadenza.
+
+    Attributes:
+        home: folder of the embedded database and local result storage
+            (``CADENZA_HOME``, default ``~/.cadenza``).
+        database_url: SQLAlchemy URL of the store (``CADENZA_DATABASE_URL``); by
+            default a SQLite file ``cadenza.db`` in ``home``.
+        api_url: URL of a cadenza server; when set, runs report to it instead of
+            the database (``CADENZA_API_URL``).
+        api_key: bearer token sent to the server (``CADENZA_API_KEY``).
+        logging_level: level of cadenza's console and run logs (``CADENZA_LOGGING_LEVEL``).
+        flush_interval: seconds between two batches of the background writer
+            (``CADENZA_FLUSH_INTERVAL``).
+        task_runner_max_workers: threads of the default task runner
+            (``CADENZA_TASK_RUNNER_MAX_WORKERS``); default ``min(32, cpus + 4)``.
+        record_inputs: record a summary of each task run's inputs
+            (``CADENZA_RECORD_INPUTS``).
+    """
+
+    home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
+    database_url: str | None = None
+    api_url: str | None = None
+    api_key: str | None = None
+    logging_level: str = "INFO"
+    flush_interval: float = 0.1
+    task_runner_max_workers: int | None = None
+    record_inputs: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: ``database_url`` or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'cadenza.db'}"
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings from the environment, with ``overrides`` taking precedence."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in overrides:
+                values[f.name] = _coerce(f.name, overrides.pop(f.name), str(f.type))
+                continue
+            raw = os.environ.get(_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, raw, str(f.type))
+        if overrides:
+            names = ", ".join(sorted(overrides))
+            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise TypeError(f"Unknown setting(s): {names}. Known settings: {known}.")
+        return cls(**values)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(name: str, value: Any, annotation: str) -> Any:
+    env = _PREFIX + name.upper()
+    if value is None:
+        return None
+    if "Path" in annotation:
+        return Path(value).expanduser()
+    if annotation.startswith("bool"):
+        if isinstance(value, bool):
+            return value
+        low = str(value).strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError(f"{env}={value!r} is not a boolean; use true or false.")
+    if annotation.startswith(("int", "float")):
+        kind = int if annotation.startswith("int") else float
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{env}={value!r} is not a number; give a {kind.__name__}.") from None
+        if number < 0:
+            raise ValueError(f"{env}={value!r} must not be negative.")
+        return number
+    if name == "logging_level":
+        level = str(value).upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(
+                f"{env}={value!r} is not a logging level; use DEBUG, INFO, WARNING or ERROR."
+            )
+        return level
+    return str(value)
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings in force (read from the environment on first use)."""
+    global _current
+    if _current is None:
+        _current = Settings.load()
+    return _current
+
+
+@contextlib.contextmanager
+def temporary_settings(**overrides: Any) -> Iterator[Settings]:
+    """Use settings with ``overrides`` inside the block (tests, notebooks).
+
+    The embedded store and reporter opened inside the block are closed at its end.
+    """
+    global _current
+    previous = _current
+    _current = Settings.load(**overrides)
+    from cadenza.reporting import reset_reporter
+
+    try:
+        yield _current
+    finally:
+        reset_reporter()
+        _current = previous
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so that the environment is read again."""
+    global _current
+    _current = None

@@ -1,0 +1,129 @@
+"""The run store interface.
+
+One abstract class, one written contract per method. The SQL implementation
+(:class:`cadenza.store.sql.SqlStore`) serves SQLite and PostgreSQL; the contract
+tests in ``tests/store`` run against every backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cadenza.events import Event
+from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
+from cadenza.states import StateType
+
+
+@dataclass(slots=True)
+class FlowRunFilter:
+    """Which flow runs :meth:`RunStore.list_flow_runs` returns.
+
+    Every field left at None does not filter.
+    """
+
+    flow_name: str | None = None
+    state_types: Sequence[StateType] | None = None
+    state_names: Sequence[str] | None = None
+    tags: Sequence[str] | None = None
+    """Runs having all of these tags."""
+    since: float | None = None
+    """Runs created at or after this time (seconds since the epoch)."""
+    until: float | None = None
+    """Runs created before this time."""
+    parent_flow_run_id: str | None = None
+    top_level_only: bool = False
+    """Only runs that are not subflow runs."""
+    id_prefix: str | None = None
+    ids: Sequence[str] | None = field(default=None)
+
+
+class RunStore(abc.ABC):
+    """Where flows, runs, their state histories and logs are kept."""
+
+    # -- writing ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def apply(self, events: Sequence[Event]) -> None:
+        """Record a batch of events in one transaction.
+
+        Events are applied in order. Creating a run that exists already and adding a
+        state that the run's history holds already (same timestamp and name) do
+        nothing, so a batch delivered twice is recorded once. A state event for a
+        run that is neither in the store nor created earlier in the batch is
+        dropped.
+
+        Raises:
+            StoreFullError: the disk is full; nothing of the batch was written.
+            StoreError: the database could not be written; nothing of the batch
+                was written.
+        """
+
+    # -- reading ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def read_flow_run(self, flow_run_id: str) -> FlowRun | None:
+        """The flow run with this id and its full state history, or None if unknown."""
+
+    @abc.abstractmethod
+    def read_task_run(self, task_run_id: str) -> TaskRun | None:
+        """The task run with this id and its full state history, or None if unknown."""
+
+    @abc.abstractmethod
+    def list_flow_runs(
+        self,
+        filter: FlowRunFilter | None = None,
+        *,
+        limit: int = 100,
+        before_id: str | None = None,
+    ) -> list[FlowRun]:
+        """Flow runs matching ``filter``, newest first, at most ``limit`` of them.
+
+        ``before_id`` is a cursor: only runs created before the run with this id are
+        returned (pass the id of the last run of the previous page). No history is
+        loaded (``history`` is None). Returns an empty list when nothing matches.
+        """
+
+    @abc.abstractmethod
+    def count_flow_runs(self, filter: FlowRunFilter | None = None) -> int:
+        """How many flow runs match ``filter`` (0 when none)."""
+
+    @abc.abstractmethod
+    def list_task_runs(
+        self, flow_run_id: str, *, limit: int | None = None, after_id: str | None = None
+    ) -> list[TaskRun]:
+        """Task runs of one flow run (not of its subflows), oldest first.
+
+        No history is loaded. ``after_id`` is a cursor for the next page. Returns an
+        empty list for an unknown flow run.
+        """
+
+    @abc.abstractmethod
+    def list_flows(self) -> list[FlowRecord]:
+        """Every flow with its run count and latest run's state, by name."""
+
+    @abc.abstractmethod
+    def read_logs(
+        self,
+        flow_run_id: str,
+        *,
+        task_run_id: str | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+        min_level: int = 0,
+        include_subflows: bool = False,
+    ) -> list[LogEntry]:
+        """Log lines of a flow run in the order they were written.
+
+        With ``task_run_id``, only that task run's lines. ``after_id`` returns only
+        lines written after the line with that id (to tail a running run).
+        Returns an empty list for an unknown run.
+        """
+
+    @abc.abstractmethod
+    def resolve_run_id(self, prefix: str) -> list[str]:
+        """Ids of flow runs, then task runs, that start with ``prefix`` (at most 10)."""
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. Using the store afterwards is an error."""

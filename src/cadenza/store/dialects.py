@@ -1,0 +1,103 @@
+"""What differs between SQLite and PostgreSQL, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cadenza.exceptions import StoreCorruptError, StoreError, StoreFullError
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` with cadenza's connection settings applied."""
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        engine = sa.create_engine(
+            u, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(u, pool_pre_ping=True, pool_size=8)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Writers take the write lock up front, so a transaction never has to upgrade a
+        # read lock (which SQLite refuses at once with "database is locked", whatever
+        # the busy timeout). Readers say so with the ``cadenza_readonly`` option.
+        if conn.get_execution_options().get("cadenza_readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignore(table: sa.Table, dialect_name: str) -> Any:
+    """``INSERT`` that skips rows whose primary key exists already."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+
+
+def lock_for_schema_setup(conn: sa.Connection) -> None:
+    """Serialize schema creation between processes starting at the same time."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7245017)")
+    # SQLite: the BEGIN IMMEDIATE of the transaction holds the write lock already.
+
+
+_BUSY = ("database is locked", "database is busy", "database table is locked")
+_CORRUPT = ("file is not a database", "database disk image is malformed", "file is encrypted")
+_FULL = ("database or disk is full", "disk full", "no space left on device")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for errors that go away by trying again (another writer holds the lock)."""
+    msg = str(getattr(exc, "orig", exc)).lower()
+    if any(s in msg for s in _BUSY):
+        return True
+    return "could not serialize access" in msg or "deadlock detected" in msg
+
+
+def translate(exc: sa.exc.SQLAlchemyError, where: str) -> StoreError:
+    """Turn a driver error into cadenza's own error, saying what to do."""
+    msg = str(getattr(exc, "orig", exc))
+    low = msg.lower()
+    if any(s in low for s in _FULL):
+        return StoreFullError(
+            f"Could not write to the cadenza database at {where}: the disk is full ({msg}). "
+            "Free some space; the run's records are kept in memory and written when "
+            "space is available, as long as this process lives."
+        )
+    if any(s in low for s in _CORRUPT):
+        return StoreCorruptError(
+            f"The file {where} is not a readable cadenza database ({msg}). "
+            "Move it aside (it may be recoverable with `sqlite3 FILE .recover`) and "
+            "cadenza will create a new one, or point CADENZA_HOME or "
+            "CADENZA_DATABASE_URL at another database."
+        )
+    if "unable to open database file" in low:
+        return StoreError(
+            f"Could not open the cadenza database at {where} ({msg}). Check that the "
+            "folder exists and is writable, or set CADENZA_HOME to another folder."
+        )
+    return StoreError(f"Database error at {where}: {msg}")

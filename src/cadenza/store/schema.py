@@ -1,0 +1,110 @@
+"""Tables of the run store (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Timestamps are seconds since the epoch (float). JSON values (parameters, tags,
+inputs, state history) are stored as text written by cadenza, so both dialects
+store and return them the same way. Ids are time-ordered UUIDv7 strings: newest
+first is ``ORDER BY id DESC``.
+
+Any change here needs an Alembic migration in ``migrations/versions`` and a new
+``SCHEMA_VERSION``; ``tests/store/test_migrations.py`` checks that they agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = "0001"
+"""The Alembic revision this version of cadenza reads and writes."""
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = sa.String(36)
+BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _state_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [
+        sa.Column("state_type", sa.String(16)),
+        sa.Column("state_name", sa.String(32)),
+        sa.Column("state_message", sa.Text),
+        sa.Column("state_timestamp", sa.Float),
+        sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("start_time", sa.Float),
+        sa.Column("end_time", sa.Float),
+        sa.Column("history", sa.Text, nullable=False, server_default="[]"),
+    ]
+
+
+flows = sa.Table(
+    "flows",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+flow_runs = sa.Table(
+    "flow_runs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("flow_id", ID, sa.ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("parent_flow_run_id", ID),
+    sa.Column("parent_task_run_id", ID),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("version", sa.String(255)),
+    sa.Column("hostname", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    *_state_columns(),
+    sa.Index(None, "flow_id", "id"),
+    sa.Index(None, "state_type", "id"),
+    sa.Index(None, "parent_flow_run_id"),
+)
+
+task_runs = sa.Table(
+    "task_runs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("flow_run_id", ID, sa.ForeignKey("flow_runs.id", ondelete="CASCADE")),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("task_key", sa.String(512), nullable=False),
+    sa.Column("dynamic_key", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="task"),
+    sa.Column("subflow_run_id", ID),
+    sa.Column("parent_task_run_id", ID),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("version", sa.String(255)),
+    sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("inputs", sa.Text),
+    *_state_columns(),
+    sa.Index(None, "flow_run_id", "id"),
+)
+
+logs = sa.Table(
+    "logs",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("flow_run_id", ID),
+    sa.Column("task_run_id", ID),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index(None, "flow_run_id", "id"),
+    sa.Index(None, "task_run_id"),
+)
+
+alembic_version = sa.Table(
+    "alembic_version",
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), primary_key=True),
+)

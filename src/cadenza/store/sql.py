@@ -1,0 +1,594 @@
+"""The run store on SQLAlchemy Core, for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadenza.events import (
+    Event,
+    FlowRunCreated,
+    FlowRunStateChanged,
+    LogEmitted,
+    TaskRunCreated,
+    TaskRunStateChanged,
+    summarize_inputs,
+)
+from cadenza.exceptions import StoreSchemaError
+from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
+from cadenza.states import TERMINAL_STATES, State, StateType
+from cadenza.store import dialects
+from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.schema import (
+    SCHEMA_VERSION,
+    alembic_version,
+    flow_runs,
+    flows,
+    logs,
+    metadata,
+    task_runs,
+)
+
+T = TypeVar("T")
+_dumps = json.JSONEncoder(separators=(",", ":"), default=repr).encode
+_RUNNING = StateType.RUNNING
+_CHUNK = 500
+
+
+def flow_id_for(name: str) -> str:
+    """The id of the flow called ``name``: the same in every process and database."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "cadenza:flow:" + name))
+
+
+class SqlStore(RunStore):
+    """A :class:`RunStore` in a SQL database.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+        create: create the schema in an empty database (the default); when False an
+            empty database is an error.
+        busy_timeout: seconds to keep retrying a write that another writer blocks.
+    """
+
+    def __init__(self, url: str, *, create: bool = True, busy_timeout: float = 120.0) -> None:
+        self.url = url
+        self._url_obj = sa.engine.make_url(url)
+        self._where = self._url_obj.database if self.is_sqlite else self._url_obj.render_as_string()
+        if self.is_sqlite and self._url_obj.database not in (None, "", ":memory:"):
+            from pathlib import Path
+
+            Path(self._url_obj.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = dialects.create_engine(url)
+        self._dialect = self.engine.dialect.name
+        self._busy_timeout = busy_timeout
+        self._insert_flow = dialects.insert_ignore(flows, self._dialect)
+        self._insert_flow_run = dialects.insert_ignore(flow_runs, self._dialect)
+        self._insert_task_run = dialects.insert_ignore(task_runs, self._dialect)
+        self._known_flows: set[str] = set()
+        self._check_schema(create)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._url_obj.get_backend_name() == "sqlite"
+
+    # -- transactions ------------------------------------------------------------------
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in a write transaction, retrying while another writer is busy."""
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.01
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            except sa.exc.SQLAlchemyError as exc:
+                if dialects.is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 1.0)
+                    continue
+                raise dialects.translate(exc, self._where) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect().execution_options(cadenza_readonly=True) as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise dialects.translate(exc, self._where) from exc
+
+    # -- schema ----------------------------------------------------------------------------
+    def _check_schema(self, create: bool) -> None:
+        def check(conn: Connection) -> None:
+            dialects.lock_for_schema_setup(conn)
+            names = set(sa.inspect(conn).get_table_names())
+            if not names:
+                if not create:
+                    raise StoreSchemaError(
+                        f"The database at {self._where} is empty. Run `cadenza db upgrade`."
+                    )
+                metadata.create_all(conn)
+                alembic_version.create(conn)
+                conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
+                return
+            if "alembic_version" not in names:
+                raise StoreSchemaError(
+                    f"The database at {self._where} holds tables that are not cadenza's "
+                    f"({', '.join(sorted(names)[:5])}). Point CADENZA_DATABASE_URL or "
+                    "CADENZA_HOME at a database of cadenza's own."
+                )
+            found = conn.execute(sa.select(alembic_version.c.version_num)).scalar()
+            if found != SCHEMA_VERSION:
+                raise StoreSchemaError(self._schema_message(found))
+
+        self._write(check)
+
+    def _schema_message(self, found: str | None) -> str:
+        from cadenza.store.migrate import known_revisions
+
+        if found in known_revisions():
+            return (
+                f"The database at {self._where} has schema version {found}; this version "
+                f"of cadenza needs {SCHEMA_VERSION}. Run `cadenza db upgrade` to migrate it "
+                "(back up the file first if it matters)."
+            )
+        return (
+            f"The database at {self._where} has schema version {found!r}, which this "
+            f"version of cadenza does not know (it needs {SCHEMA_VERSION}); it was "
+            "probably written by a newer cadenza. Upgrade cadenza."
+        )
+
+    # -- writing -----------------------------------------------------------------------
+    def apply(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        batch = _Batch(events)
+        new_flows = [f for f in batch.flows.items() if f[1] not in self._known_flows]
+        self._write(lambda conn: self._apply(conn, batch, new_flows))
+        self._known_flows.update(fid for _, fid in new_flows)
+
+    def _apply(self, conn: Connection, b: _Batch, new_flows: list[tuple[str, str]]) -> None:
+        if new_flows:
+            now = time.time()
+            conn.execute(
+                self._insert_flow, [{"id": fid, "name": n, "created": now} for n, fid in new_flows]
+            )
+        for table, insert, created, states, to_row in (
+            (flow_runs, self._insert_flow_run, b.flow_runs, b.flow_states, _flow_run_row),
+            (task_runs, self._insert_task_run, b.task_runs, b.task_states, _task_run_row),
+        ):
+            if created:
+                histories = [states.pop(run_id, []) for run_id in created]
+                rows = [to_row(run, h) for run, h in zip(created.values(), histories, strict=True)]
+                result = conn.execute(insert, rows)
+                if result.rowcount != len(rows):
+                    # Some runs existed already (a batch delivered again). Send every
+                    # state of the batch through the update path, which skips the
+                    # states a run's history holds already.
+                    for run_id, history in zip(created, histories, strict=True):
+                        states.setdefault(run_id, []).extend(history)
+            if states:
+                self._append_states(conn, table, states)
+        if b.logs:
+            conn.execute(
+                logs.insert(),
+                [
+                    {
+                        "flow_run_id": e.flow_run_id,
+                        "task_run_id": e.task_run_id,
+                        "level": e.level,
+                        "name": e.name,
+                        "message": e.message,
+                        "timestamp": e.timestamp,
+                    }
+                    for e in b.logs
+                ],
+            )
+
+    def _append_states(
+        self, conn: Connection, table: sa.Table, states: dict[str, list[State]]
+    ) -> None:
+        ids = list(states)
+        updates = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows = conn.execute(
+                sa.select(table.c.id, table.c.history).where(table.c.id.in_(chunk))
+            ).all()
+            for rid, history_json in rows:
+                history = json.loads(history_json)
+                seen = {(h["timestamp"], h["name"]) for h in history}
+                added = False
+                for s in states[rid]:
+                    if (s.timestamp, s.name) not in seen:
+                        history.append(s.to_dict())
+                        seen.add((s.timestamp, s.name))
+                        added = True
+                if added:
+                    fields = _derive([State.from_dict(h) for h in history])
+                    fields["b_id"] = rid
+                    fields["history"] = _dumps(history)
+                    updates.append(fields)
+        if updates:
+            stmt = (
+                table.update()
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"})
+            )
+            conn.execute(stmt, updates)
+
+    # -- reading -------------------------------------------------------------------------
+    def read_flow_run(self, flow_run_id: str) -> FlowRun | None:
+        with self._read() as conn:
+            row = conn.execute(
+                _flow_run_select(with_history=True).where(flow_runs.c.id == flow_run_id)
+            ).first()
+        return _flow_run_from_row(row, with_history=True) if row else None
+
+    def read_task_run(self, task_run_id: str) -> TaskRun | None:
+        with self._read() as conn:
+            row = conn.execute(
+                _task_run_select(with_history=True).where(task_runs.c.id == task_run_id)
+            ).first()
+        return _task_run_from_row(row, with_history=True) if row else None
+
+    def list_flow_runs(
+        self,
+        filter: FlowRunFilter | None = None,
+        *,
+        limit: int = 100,
+        before_id: str | None = None,
+    ) -> list[FlowRun]:
+        query = _apply_filter(_flow_run_select(with_history=False), filter)
+        if before_id is not None:
+            query = query.where(flow_runs.c.id < before_id)
+        query = query.order_by(flow_runs.c.id.desc()).limit(limit)
+        with self._read() as conn:
+            return [_flow_run_from_row(r, with_history=False) for r in conn.execute(query)]
+
+    def count_flow_runs(self, filter: FlowRunFilter | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(flow_runs.join(flows))
+        query = _apply_filter(query, filter)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def list_task_runs(
+        self, flow_run_id: str, *, limit: int | None = None, after_id: str | None = None
+    ) -> list[TaskRun]:
+        query = _task_run_select(with_history=False).where(task_runs.c.flow_run_id == flow_run_id)
+        if after_id is not None:
+            query = query.where(task_runs.c.id > after_id)
+        query = query.order_by(task_runs.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [_task_run_from_row(r, with_history=False) for r in conn.execute(query)]
+
+    def list_flows(self) -> list[FlowRecord]:
+        latest = (
+            sa.select(flow_runs.c.state_type, flow_runs.c.state_name)
+            .where(flow_runs.c.flow_id == flows.c.id)
+            .order_by(flow_runs.c.id.desc())
+            .limit(1)
+            .correlate(flows)
+        )
+        counts = (
+            sa.select(
+                flow_runs.c.flow_id,
+                sa.func.count().label("n"),
+                sa.func.max(flow_runs.c.created).label("last"),
+            )
+            .group_by(flow_runs.c.flow_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                flows.c.id,
+                flows.c.name,
+                flows.c.created,
+                counts.c.n,
+                counts.c.last,
+                latest.with_only_columns(flow_runs.c.state_type).scalar_subquery(),
+                latest.with_only_columns(flow_runs.c.state_name).scalar_subquery(),
+            )
+            .select_from(flows.outerjoin(counts, counts.c.flow_id == flows.c.id))
+            .order_by(flows.c.name)
+        )
+        out = []
+        with self._read() as conn:
+            for fid, name, created, n, last, stype, sname in conn.execute(query):
+                state = State(StateType(stype), sname, timestamp=last) if stype else None
+                out.append(FlowRecord(fid, name, created, n or 0, last, state))
+        return out
+
+    def read_logs(
+        self,
+        flow_run_id: str,
+        *,
+        task_run_id: str | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+        min_level: int = 0,
+        include_subflows: bool = False,
+    ) -> list[LogEntry]:
+        with self._read() as conn:
+            run_ids = [flow_run_id]
+            if include_subflows:
+                frontier = [flow_run_id]
+                while frontier:
+                    frontier = list(
+                        conn.execute(
+                            sa.select(flow_runs.c.id).where(
+                                flow_runs.c.parent_flow_run_id.in_(frontier)
+                            )
+                        ).scalars()
+                    )
+                    run_ids.extend(frontier)
+            query = sa.select(logs).where(logs.c.flow_run_id.in_(run_ids))
+            if task_run_id is not None:
+                query = query.where(logs.c.task_run_id == task_run_id)
+            if after_id is not None:
+                query = query.where(logs.c.id > after_id)
+            if min_level:
+                query = query.where(logs.c.level >= min_level)
+            query = query.order_by(logs.c.id)
+            if limit is not None:
+                query = query.limit(limit)
+            return [
+                LogEntry(r.flow_run_id, r.task_run_id, r.level, r.name, r.message, r.timestamp, r.id)
+                for r in conn.execute(query)
+            ]
+
+    def resolve_run_id(self, prefix: str) -> list[str]:
+        prefix = prefix.strip().lower()
+        if not prefix:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        out: list[str] = []
+        with self._read() as conn:
+            for table in (flow_runs, task_runs):
+                q = (
+                    sa.select(table.c.id)
+                    .where(table.c.id >= prefix, table.c.id < upper)
+                    .order_by(table.c.id)
+                    .limit(10 - len(out))
+                )
+                out.extend(conn.execute(q).scalars())
+                if len(out) >= 10:
+                    break
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+# -- batch planning ----------------------------------------------------------------------
+class _Batch:
+    """Events of one batch grouped by table, in order."""
+
+    __slots__ = ("flow_runs", "flow_states", "flows", "logs", "task_runs", "task_states")
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.flows: dict[str, str] = {}
+        self.flow_runs: dict[str, FlowRun] = {}
+        self.task_runs: dict[str, TaskRun] = {}
+        self.flow_states: dict[str, list[State]] = {}
+        self.task_states: dict[str, list[State]] = {}
+        self.logs: list[LogEntry] = []
+        for ev in events:
+            cls = type(ev)
+            if cls is TaskRunStateChanged:
+                self.task_states.setdefault(ev[0], []).append(ev[1])  # type: ignore[misc]
+            elif cls is TaskRunCreated:
+                self.task_runs[ev[0].id] = ev[0]  # type: ignore[union-attr]
+            elif cls is LogEmitted:
+                self.logs.append(ev[0])  # type: ignore[arg-type]
+            elif cls is FlowRunStateChanged:
+                self.flow_states.setdefault(ev[0], []).append(ev[1])  # type: ignore[misc]
+            elif cls is FlowRunCreated:
+                run: FlowRun = ev[0]  # type: ignore[assignment]
+                self.flow_runs[run.id] = run
+                if run.flow_name not in self.flows:
+                    self.flows[run.flow_name] = flow_id_for(run.flow_name)
+
+
+def _derive(history: Sequence[State]) -> dict[str, Any]:
+    """The current-state columns of a run, from its history."""
+    run_count = 0
+    start = None
+    for s in history:
+        if s.type is _RUNNING:
+            run_count += 1
+            if start is None:
+                start = s.timestamp
+    last = history[-1] if history else None
+    if last is None:
+        return {
+            "state_type": None,
+            "state_name": None,
+            "state_message": None,
+            "state_timestamp": None,
+            "run_count": 0,
+            "start_time": None,
+            "end_time": None,
+        }
+    return {
+        "state_type": last.type.value,
+        "state_name": last.name,
+        "state_message": last.message,
+        "state_timestamp": last.timestamp,
+        "run_count": run_count,
+        "start_time": start,
+        "end_time": last.timestamp if last.type in TERMINAL_STATES else None,
+    }
+
+
+def _flow_run_row(run: FlowRun, history: Sequence[State]) -> dict[str, Any]:
+    row = _derive(history)
+    row.update(
+        id=run.id,
+        flow_id=flow_id_for(run.flow_name),
+        name=run.name,
+        parameters=_dumps(run.parameters),
+        tags=_dumps(run.tags),
+        parent_flow_run_id=run.parent_flow_run_id,
+        parent_task_run_id=run.parent_task_run_id,
+        created=run.created,
+        version=run.version,
+        hostname=run.hostname,
+        pid=run.pid,
+        history=_dumps([s.to_dict() for s in history]),
+    )
+    return row
+
+
+def _task_run_row(run: TaskRun, history: Sequence[State]) -> dict[str, Any]:
+    row = _derive(history)
+    inputs = summarize_inputs(run)
+    row.update(
+        id=run.id,
+        flow_run_id=run.flow_run_id,
+        name=run.name,
+        task_key=run.task_key,
+        dynamic_key=run.dynamic_key,
+        kind=run.kind,
+        subflow_run_id=run.subflow_run_id,
+        parent_task_run_id=run.parent_task_run_id,
+        created=run.created,
+        version=run.version,
+        tags=_dumps(run.tags),
+        inputs=None if inputs is None else _dumps(inputs),
+        history=_dumps([s.to_dict() for s in history]),
+    )
+    return row
+
+
+# -- reading helpers -------------------------------------------------------------------------
+_FR_COLS = [
+    flow_runs.c.id,
+    flow_runs.c.name,
+    flows.c.name.label("flow_name"),
+    flow_runs.c.parameters,
+    flow_runs.c.tags,
+    flow_runs.c.parent_flow_run_id,
+    flow_runs.c.parent_task_run_id,
+    flow_runs.c.created,
+    flow_runs.c.version,
+    flow_runs.c.hostname,
+    flow_runs.c.pid,
+    flow_runs.c.state_type,
+    flow_runs.c.state_name,
+    flow_runs.c.state_message,
+    flow_runs.c.state_timestamp,
+    flow_runs.c.run_count,
+    flow_runs.c.start_time,
+    flow_runs.c.end_time,
+]
+_TR_COLS = [c for c in task_runs.c if c.name != "history"]
+
+
+def _flow_run_select(with_history: bool) -> sa.Select:  # type: ignore[type-arg]
+    cols = [*_FR_COLS, flow_runs.c.history] if with_history else _FR_COLS
+    return sa.select(*cols).select_from(flow_runs.join(flows))
+
+
+def _task_run_select(with_history: bool) -> sa.Select:  # type: ignore[type-arg]
+    cols = [*_TR_COLS, task_runs.c.history] if with_history else _TR_COLS
+    return sa.select(*cols)
+
+
+def _state_from_row(r: Any) -> State | None:
+    if r.state_type is None:
+        return None
+    return State(
+        StateType(r.state_type), r.state_name, message=r.state_message, timestamp=r.state_timestamp
+    )
+
+
+def _history(r: Any, with_history: bool) -> list[State] | None:
+    if not with_history:
+        return None
+    return [State.from_dict(d) for d in json.loads(r.history)]
+
+
+def _flow_run_from_row(r: Any, with_history: bool) -> FlowRun:
+    history = _history(r, with_history)
+    state = history[-1] if history else _state_from_row(r)
+    return FlowRun(
+        id=r.id,
+        name=r.name,
+        flow_name=r.flow_name,
+        parameters=json.loads(r.parameters),
+        tags=json.loads(r.tags),
+        parent_flow_run_id=r.parent_flow_run_id,
+        parent_task_run_id=r.parent_task_run_id,
+        created=r.created,
+        version=r.version,
+        hostname=r.hostname,
+        pid=r.pid,
+        state=state,
+        run_count=r.run_count,
+        start_time=r.start_time,
+        end_time=r.end_time,
+        history=history,
+    )
+
+
+def _task_run_from_row(r: Any, with_history: bool) -> TaskRun:
+    history = _history(r, with_history)
+    state = history[-1] if history else _state_from_row(r)
+    return TaskRun(
+        id=r.id,
+        name=r.name,
+        task_key=r.task_key,
+        flow_run_id=r.flow_run_id,
+        dynamic_key=r.dynamic_key,
+        created=r.created,
+        tags=json.loads(r.tags),
+        parent_task_run_id=r.parent_task_run_id,
+        kind=r.kind,
+        subflow_run_id=r.subflow_run_id,
+        version=r.version,
+        inputs=json.loads(r.inputs) if r.inputs else None,
+        state=state,
+        run_count=r.run_count,
+        start_time=r.start_time,
+        end_time=r.end_time,
+        history=history,
+    )
+
+
+def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
+    if f is None:
+        return query
+    if f.flow_name is not None:
+        query = query.where(flow_runs.c.flow_id == flow_id_for(f.flow_name))
+    if f.state_types:
+        query = query.where(flow_runs.c.state_type.in_([StateType(s).value for s in f.state_types]))
+    if f.state_names:
+        query = query.where(flow_runs.c.state_name.in_(list(f.state_names)))
+    if f.since is not None:
+        query = query.where(flow_runs.c.created >= f.since)
+    if f.until is not None:
+        query = query.where(flow_runs.c.created < f.until)
+    if f.parent_flow_run_id is not None:
+        query = query.where(flow_runs.c.parent_flow_run_id == f.parent_flow_run_id)
+    if f.top_level_only:
+        query = query.where(flow_runs.c.parent_flow_run_id.is_(None))
+    if f.ids is not None:
+        query = query.where(flow_runs.c.id.in_(list(f.ids)))
+    if f.id_prefix:
+        p = f.id_prefix.lower()
+        query = query.where(flow_runs.c.id >= p, flow_runs.c.id < p[:-1] + chr(ord(p[-1]) + 1))
+    for tag in f.tags or ():
+        # Tags are a JSON array of strings; match the quoted element.
+        query = query.where(flow_runs.c.tags.contains(_dumps(tag)))
+    return query
+

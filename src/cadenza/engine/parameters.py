@@ -22,10 +22,25 @@ def bind(
     Raises:
         ParameterTypeError: a missing, unexpected or doubled argument, named.
     """
+    params = signature.parameters
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    unexpected = [k for k in kwargs if k not in params and not accepts_any]
+    if unexpected:
+        import difflib
+
+        hints = []
+        for name in unexpected:
+            close = difflib.get_close_matches(name, list(params), n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        names = ", ".join(params) or "none"
+        raise ParameterTypeError(
+            f"{owner} got unexpected parameter(s) {', '.join(hints)}. "
+            f"Its parameters are: {names}."
+        )
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError as exc:
-        names = ", ".join(signature.parameters) or "none"
+        names = ", ".join(params) or "none"
         raise ParameterTypeError(f"{owner}: {exc}. Its parameters are: {names}.") from None
     bound.apply_defaults()
     return bound
@@ -48,7 +63,11 @@ class ParameterValidator:
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
             and p.annotation is not inspect.Parameter.empty
         }
-        annotated = {n: a for n, a in annotated.items() if a is not Any and a is not object}
+        annotated = {
+            n: a
+            for n, a in annotated.items()
+            if a is not Any and a is not object and not isinstance(a, str)
+        }
         if not annotated:
             return
         from pydantic import ConfigDict, TypeAdapter
@@ -79,7 +98,7 @@ class ParameterValidator:
 
         out = dict(arguments)
         problems: list[str] = []
-        for name, adapter in self._adapters.items():
+        for name, adapter in list(self._adapters.items()):
             if name not in arguments:
                 continue
             value = arguments[name]
@@ -89,6 +108,11 @@ class ParameterValidator:
                 for err in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in (name, *err.get("loc", ())))
                     problems.append(f"  - {loc}: {err['msg']} (got {_short(err.get('input', value))})")
+            except Exception:
+                # An annotation pydantic accepted but cannot validate with (e.g. an
+                # unresolved reference inside it): accept any value from now on.
+                del self._adapters[name]
+                continue
         if problems:
             raise ParameterTypeError(
                 f"Invalid parameters for {owner}:\n"
@@ -105,15 +129,32 @@ def _is_model_or_dataclass(annotation: type) -> bool:
 
 
 def _type_hints(fn: Any) -> dict[str, Any]:
+    """Resolved annotations; one that does not resolve is left out, not fatal."""
     import typing
 
     try:
         return typing.get_type_hints(fn, include_extras=True)
     except Exception:
-        # Hints that do not evaluate (e.g. ``-> tuple([...])``): use the raw ones
-        # that are types, skip the rest.
-        raw = getattr(fn, "__annotations__", {}) or {}
-        return {k: v for k, v in raw.items() if k != "return" and not isinstance(v, str)}
+        pass
+    raw = getattr(fn, "__annotations__", {}) or {}
+    namespace = dict(getattr(fn, "__globals__", {}))
+    closure = getattr(fn, "__closure__", None) or ()
+    for name, cell in zip(fn.__code__.co_freevars if hasattr(fn, "__code__") else (), closure, strict=False):
+        try:
+            namespace[name] = cell.cell_contents
+        except ValueError:
+            pass
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "return":
+            continue
+        if isinstance(value, str):
+            try:
+                value = eval(value, namespace)  # noqa: S307 - the function's own annotation
+            except Exception:
+                continue
+        out[key] = value
+    return out
 
 
 def _short(value: Any) -> str:

@@ -374,6 +374,9 @@ def _collect(args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any) -> li
             find_futures(a, found)
     if wait_for:
         find_futures(list(wait_for), found)
+    for future, allowed in found:
+        if allowed:  # passing a failure on deliberately counts as handling it
+            future._observed = True
     return found or None
 
 

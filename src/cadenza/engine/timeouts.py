@@ -3,8 +3,9 @@
 Two strategies, chosen per call:
 
 - on the main thread, ``SIGALRM`` (``setitimer``) interrupts the function even while
-  it sleeps or waits on I/O;
-- on other threads (or when an alarm is in use already), a timer thread raises the
+  it sleeps or waits on I/O. An alarm set already (an outer timeout, a test
+  runner's) is kept: the earlier deadline fires first and the other is re-armed;
+- on other threads, a timer thread raises the
   exception in the target thread with ``PyThreadState_SetAsyncExc``. The exception
   arrives at the next Python bytecode the thread runs: a thread blocked inside a
   long C call is stopped when that call returns.
@@ -19,7 +20,9 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
+import time
 from types import TracebackType
+from typing import Any
 
 from cadenza.exceptions import TimeoutSignal
 
@@ -33,7 +36,19 @@ class Timeout:
     ``timed_out`` tells afterwards whether the deadline passed.
     """
 
-    __slots__ = ("_lock", "_old_handler", "_strategy", "_thread_id", "_timer", "armed", "seconds", "timed_out")
+    __slots__ = (
+        "_deadline",
+        "_lock",
+        "_old_handler",
+        "_old_timer",
+        "_started",
+        "_strategy",
+        "_thread_id",
+        "_timer",
+        "armed",
+        "seconds",
+        "timed_out",
+    )
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -43,18 +58,21 @@ class Timeout:
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
         self._thread_id = 0
-        self._old_handler: object = None
+        self._old_handler: Any = None
+        self._old_timer: tuple[float, float] = (0.0, 0.0)
+        self._started = 0.0
+        self._deadline = 0.0
 
     def __enter__(self) -> Timeout:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and hasattr(signal, "setitimer")
-            and signal.getitimer(signal.ITIMER_REAL)[0] == 0
-        ):
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
             self._strategy = "signal"
+            self._started = time.monotonic()
+            self._deadline = self._started + self.seconds
+            self._old_timer = signal.getitimer(signal.ITIMER_REAL)
             self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
             self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            outer = self._old_timer[0]
+            signal.setitimer(signal.ITIMER_REAL, min(self.seconds, outer) if outer else self.seconds)
         else:
             self._strategy = "thread"
             self._thread_id = threading.get_ident()
@@ -64,11 +82,17 @@ class Timeout:
             self._timer.start()
         return self
 
-    def _on_alarm(self, signum: int, frame: object) -> None:
-        if self.armed:
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        if self.armed and time.monotonic() >= self._deadline - 0.001:
             self.armed = False
             self.timed_out = True
             raise TimeoutSignal(f"timed out after {self.seconds} s")
+        # The outer alarm's deadline came first: hand it the signal, then re-arm ours.
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, max(self._deadline - time.monotonic(), 0.001))
+        old = self._old_handler
+        if callable(old):
+            old(signum, frame)
 
     def _on_timer(self) -> None:
         with self._lock:
@@ -86,7 +110,11 @@ class Timeout:
         if self._strategy == "signal":
             self.armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._old_handler)  # type: ignore[arg-type]
+            signal.signal(signal.SIGALRM, self._old_handler)
+            outer, interval = self._old_timer
+            if outer:
+                left = outer - (time.monotonic() - self._started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.000001), interval)
             return
         with self._lock:
             fired = self.timed_out

@@ -101,3 +101,32 @@ def translate(exc: sa.exc.SQLAlchemyError, where: str) -> StoreError:
             "folder exists and is writable, or set CADENZA_HOME to another folder."
         )
     return StoreError(f"Database error at {where}: {msg}")
+
+
+_compiled: dict[tuple[int, str, tuple[str, ...]], str] = {}
+
+
+def insert_rows(
+    conn: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> int:
+    """Execute ``statement`` (an INSERT) for ``rows`` given as tuples in ``columns`` order.
+
+    With a positional driver (SQLite) the statement is compiled once and the tuples go
+    to the driver's ``executemany`` as they are, which skips SQLAlchemy's per-row
+    parameter processing; other drivers get dictionaries. Returns the number of rows
+    inserted as the driver reports it (-1 when it does not know).
+    """
+    dialect = conn.dialect
+    if dialect.paramstyle == "qmark":
+        key = (id(statement), dialect.name, columns)
+        sql = _compiled.get(key)
+        if sql is None:
+            compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+            order = tuple(compiled.positiontup or ())
+            if order != columns:
+                raise AssertionError(f"column order {order} differs from {columns}")
+            sql = _compiled[key] = compiled.string
+        result = conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    else:
+        result = conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows])
+    return int(result.rowcount)

@@ -38,7 +38,10 @@ def _state_columns() -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("start_time", sa.Float),
         sa.Column("end_time", sa.Float),
-        sa.Column("history", sa.Text, nullable=False, server_default="[]"),
+        # Every state the run went through, as a JSON array. NULL stands for the
+        # usual Pending -> Running -> Completed path with no messages, which the
+        # columns above hold already (created, start_time, end_time): most task runs.
+        sa.Column("history", sa.Text),
     ]
 
 

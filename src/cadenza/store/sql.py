@@ -19,12 +19,11 @@ from cadenza.events import (
     LogEmitted,
     TaskRunCreated,
     TaskRunStateChanged,
-    summarize_inputs,
 )
 from cadenza.exceptions import StoreSchemaError
 from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
-from cadenza.states import TERMINAL_STATES, State, StateType
-from cadenza.store import dialects
+from cadenza.states import State, StateType
+from cadenza.store import dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
 from cadenza.store.schema import (
     SCHEMA_VERSION,
@@ -37,7 +36,7 @@ from cadenza.store.schema import (
 )
 
 T = TypeVar("T")
-_dumps = json.JSONEncoder(separators=(",", ":"), default=repr).encode
+_dumps = rows.dumps
 _RUNNING = StateType.RUNNING
 _CHUNK = 500
 
@@ -160,15 +159,29 @@ class SqlStore(RunStore):
             conn.execute(
                 self._insert_flow, [{"id": fid, "name": n, "created": now} for n, fid in new_flows]
             )
-        for table, insert, created, states, to_row in (
-            (flow_runs, self._insert_flow_run, b.flow_runs, b.flow_states, _flow_run_row),
-            (task_runs, self._insert_task_run, b.task_runs, b.task_states, _task_run_row),
+        for table, insert, columns, created, states, to_row in (
+            (
+                flow_runs,
+                self._insert_flow_run,
+                rows.FLOW_RUN_COLUMNS,
+                b.flow_runs,
+                b.flow_states,
+                lambda run, h: rows.flow_run_row(run, flow_id_for(run.flow_name), h),
+            ),
+            (
+                task_runs,
+                self._insert_task_run,
+                rows.TASK_RUN_COLUMNS,
+                b.task_runs,
+                b.task_states,
+                rows.task_run_row,
+            ),
         ):
             if created:
                 histories = [states.pop(run_id, []) for run_id in created]
-                rows = [to_row(run, h) for run, h in zip(created.values(), histories, strict=True)]
-                result = conn.execute(insert, rows)
-                if result.rowcount != len(rows):
+                new_rows = [to_row(r, h) for r, h in zip(created.values(), histories, strict=True)]
+                inserted = dialects.insert_rows(conn, insert, columns, new_rows)
+                if inserted != len(new_rows):
                     # Some runs existed already (a batch delivered again). Send every
                     # state of the batch through the update path, which skips the
                     # states a run's history holds already.
@@ -199,22 +212,28 @@ class SqlStore(RunStore):
         updates = []
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
-            rows = conn.execute(
-                sa.select(table.c.id, table.c.history).where(table.c.id.in_(chunk))
+            found = conn.execute(
+                sa.select(
+                    table.c.id,
+                    table.c.history,
+                    table.c.created,
+                    table.c.start_time,
+                    table.c.end_time,
+                ).where(table.c.id.in_(chunk))
             ).all()
-            for rid, history_json in rows:
-                history = json.loads(history_json)
-                seen = {(h["timestamp"], h["name"]) for h in history}
+            for rid, text, created, start_time, end_time in found:
+                history = rows.load_history(text, created, start_time, end_time)
+                seen = {(h.timestamp, h.name) for h in history}
                 added = False
                 for s in states[rid]:
                     if (s.timestamp, s.name) not in seen:
-                        history.append(s.to_dict())
+                        history.append(s)
                         seen.add((s.timestamp, s.name))
                         added = True
                 if added:
-                    fields = _derive([State.from_dict(h) for h in history])
+                    fields = dict(zip(rows.STATE_COLUMNS, rows.derive(history), strict=True))
                     fields["b_id"] = rid
-                    fields["history"] = _dumps(history)
+                    fields["history"] = rows.history_json(history)
                     updates.append(fields)
         if updates:
             stmt = (
@@ -342,7 +361,9 @@ class SqlStore(RunStore):
             if limit is not None:
                 query = query.limit(limit)
             return [
-                LogEntry(r.flow_run_id, r.task_run_id, r.level, r.name, r.message, r.timestamp, r.id)
+                LogEntry(
+                    r.flow_run_id, r.task_run_id, r.level, r.name, r.message, r.timestamp, r.id
+                )
                 for r in conn.execute(query)
             ]
 
@@ -399,77 +420,6 @@ class _Batch:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
 
 
-def _derive(history: Sequence[State]) -> dict[str, Any]:
-    """The current-state columns of a run, from its history."""
-    run_count = 0
-    start = None
-    for s in history:
-        if s.type is _RUNNING:
-            run_count += 1
-            if start is None:
-                start = s.timestamp
-    last = history[-1] if history else None
-    if last is None:
-        return {
-            "state_type": None,
-            "state_name": None,
-            "state_message": None,
-            "state_timestamp": None,
-            "run_count": 0,
-            "start_time": None,
-            "end_time": None,
-        }
-    return {
-        "state_type": last.type.value,
-        "state_name": last.name,
-        "state_message": last.message,
-        "state_timestamp": last.timestamp,
-        "run_count": run_count,
-        "start_time": start,
-        "end_time": last.timestamp if last.type in TERMINAL_STATES else None,
-    }
-
-
-def _flow_run_row(run: FlowRun, history: Sequence[State]) -> dict[str, Any]:
-    row = _derive(history)
-    row.update(
-        id=run.id,
-        flow_id=flow_id_for(run.flow_name),
-        name=run.name,
-        parameters=_dumps(run.parameters),
-        tags=_dumps(run.tags),
-        parent_flow_run_id=run.parent_flow_run_id,
-        parent_task_run_id=run.parent_task_run_id,
-        created=run.created,
-        version=run.version,
-        hostname=run.hostname,
-        pid=run.pid,
-        history=_dumps([s.to_dict() for s in history]),
-    )
-    return row
-
-
-def _task_run_row(run: TaskRun, history: Sequence[State]) -> dict[str, Any]:
-    row = _derive(history)
-    inputs = summarize_inputs(run)
-    row.update(
-        id=run.id,
-        flow_run_id=run.flow_run_id,
-        name=run.name,
-        task_key=run.task_key,
-        dynamic_key=run.dynamic_key,
-        kind=run.kind,
-        subflow_run_id=run.subflow_run_id,
-        parent_task_run_id=run.parent_task_run_id,
-        created=run.created,
-        version=run.version,
-        tags=_dumps(run.tags),
-        inputs=None if inputs is None else _dumps(inputs),
-        history=_dumps([s.to_dict() for s in history]),
-    )
-    return row
-
-
 # -- reading helpers -------------------------------------------------------------------------
 _FR_COLS = [
     flow_runs.c.id,
@@ -515,7 +465,7 @@ def _state_from_row(r: Any) -> State | None:
 def _history(r: Any, with_history: bool) -> list[State] | None:
     if not with_history:
         return None
-    return [State.from_dict(d) for d in json.loads(r.history)]
+    return rows.load_history(r.history, r.created, r.start_time, r.end_time)
 
 
 def _flow_run_from_row(r: Any, with_history: bool) -> FlowRun:
@@ -591,4 +541,3 @@ def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
         # Tags are a JSON array of strings; match the quoted element.
         query = query.where(flow_runs.c.tags.contains(_dumps(tag)))
     return query
-

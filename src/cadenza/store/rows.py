@@ -1,0 +1,213 @@
+"""Turning run records into table rows, fast.
+
+The background writer turns every task run into one row; at tens of thousands of
+task runs per second this is the writer's main cost, so rows are tuples in
+column order and the common JSON shapes are written directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+from cadenza.events import summarize_inputs
+from cadenza.runs import FlowRun, TaskRun
+from cadenza.states import TERMINAL_STATES, State, StateType
+
+try:  # the C encoder, built once instead of once per call as json.dumps does
+    from json.encoder import c_make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - CPython always has it
+    _c_make_encoder = None
+
+_RUNNING = StateType.RUNNING
+_TYPE_VALUE = {t: t.value for t in StateType}
+_PLAIN_NAMES: dict[str, str] = {}
+
+
+def _default(value: Any) -> Any:
+    return repr(value)
+
+
+if _c_make_encoder is not None:
+    _encoder = _c_make_encoder(
+        None, _default, encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+
+    def dumps(value: Any) -> str:
+        """Compact JSON; values JSON cannot hold are written as their ``repr``."""
+        return "".join(_encoder(value, 0))
+else:  # pragma: no cover
+    _json_encoder = json.JSONEncoder(separators=(",", ":"), default=_default)
+    dumps = _json_encoder.encode
+
+
+def _name_json(name: str) -> str:
+    quoted = _PLAIN_NAMES.get(name)
+    if quoted is None:
+        quoted = encode_basestring_ascii(name)
+        if len(_PLAIN_NAMES) < 1000:
+            _PLAIN_NAMES[name] = quoted
+    return quoted
+
+
+def state_json(s: State) -> str:
+    """The JSON object of one history entry (same keys as :meth:`State.to_dict`)."""
+    if s.message is None and s.error_type is None and s.traceback is None and not s.data:
+        return (
+            f'{{"type":"{_TYPE_VALUE[s.type]}","name":{_name_json(s.name)},'
+            f'"timestamp":{s.timestamp!r}}}'
+        )
+    return dumps(s.to_dict())
+
+
+_PENDING = StateType.PENDING
+_COMPLETED = StateType.COMPLETED
+
+
+def is_plain_path(history: Sequence[State], created: float) -> bool:
+    """Whether the history is Pending (at ``created``) -> Running -> Completed, with
+    no messages: the path stored as NULL (see the ``history`` column)."""
+    if len(history) != 3:
+        return False
+    p, r, c = history
+    return (
+        p.type is _PENDING
+        and r.type is _RUNNING
+        and c.type is _COMPLETED
+        and p.name == "Pending"
+        and r.name == "Running"
+        and c.name == "Completed"
+        and p.timestamp == created
+        and p.message is None
+        and r.message is None
+        and c.message is None
+        and not c.data
+    )
+
+
+def history_json(history: Sequence[State], created: float | None = None) -> str | None:
+    """The stored form of a history: JSON, or None for the plain path."""
+    if created is not None and is_plain_path(history, created):
+        return None
+    return "[" + ",".join([state_json(s) for s in history]) + "]"
+
+
+def load_history(
+    text: str | None, created: float, start_time: float | None, end_time: float | None
+) -> list[State]:
+    """A run's history from its stored form (see :func:`history_json`)."""
+    if text is not None:
+        return [State.from_dict(d) for d in json.loads(text)]
+    return [
+        State(_PENDING, "Pending", timestamp=created),
+        State(_RUNNING, "Running", timestamp=start_time),
+        State(_COMPLETED, "Completed", timestamp=end_time),
+    ]
+
+
+def derive(history: Sequence[State]) -> tuple[Any, ...]:
+    """The current-state columns from a history, in :data:`STATE_COLUMNS` order."""
+    if not history:
+        return (None, None, None, None, 0, None, None)
+    run_count = 0
+    start = None
+    for s in history:
+        if s.type is _RUNNING:
+            run_count += 1
+            if start is None:
+                start = s.timestamp
+    last = history[-1]
+    return (
+        _TYPE_VALUE[last.type],
+        last.name,
+        last.message,
+        last.timestamp,
+        run_count,
+        start,
+        last.timestamp if last.type in TERMINAL_STATES else None,
+    )
+
+
+STATE_COLUMNS = (
+    "state_type",
+    "state_name",
+    "state_message",
+    "state_timestamp",
+    "run_count",
+    "start_time",
+    "end_time",
+)
+
+TASK_RUN_COLUMNS = (
+    "id",
+    "flow_run_id",
+    "name",
+    "task_key",
+    "dynamic_key",
+    "kind",
+    "subflow_run_id",
+    "parent_task_run_id",
+    "created",
+    "version",
+    "tags",
+    "inputs",
+    *STATE_COLUMNS,
+    "history",
+)
+
+
+def task_run_row(run: TaskRun, history: Sequence[State]) -> tuple[Any, ...]:
+    inputs = summarize_inputs(run)
+    return (
+        run.id,
+        run.flow_run_id,
+        run.name,
+        run.task_key,
+        run.dynamic_key,
+        run.kind,
+        run.subflow_run_id,
+        run.parent_task_run_id,
+        run.created,
+        run.version,
+        dumps(run.tags) if run.tags else "[]",
+        None if inputs is None else dumps(inputs),
+        *derive(history),
+        history_json(history, run.created),
+    )
+
+
+FLOW_RUN_COLUMNS = (
+    "id",
+    "flow_id",
+    "name",
+    "parameters",
+    "tags",
+    "parent_flow_run_id",
+    "parent_task_run_id",
+    "created",
+    "version",
+    "hostname",
+    "pid",
+    *STATE_COLUMNS,
+    "history",
+)
+
+
+def flow_run_row(run: FlowRun, flow_id: str, history: Sequence[State]) -> tuple[Any, ...]:
+    return (
+        run.id,
+        flow_id,
+        run.name,
+        dumps(run.parameters),
+        dumps(run.tags),
+        run.parent_flow_run_id,
+        run.parent_task_run_id,
+        run.created,
+        run.version,
+        run.hostname,
+        run.pid,
+        *derive(history),
+        history_json(history),
+    )

@@ -35,6 +35,7 @@ class FlowRunContext:
         "flow_run",
         "futures",
         "log_prints",
+        "record_inputs",
         "reporter",
         "task_runner",
     )
@@ -52,6 +53,9 @@ class FlowRunContext:
         self.reporter = reporter
         self.task_runner = task_runner
         self.log_prints = log_prints
+        from cadenza.settings import get_settings
+
+        self.record_inputs = get_settings().record_inputs
         self.dynamic_keys: dict[str, int] = {}
         self.futures: list[TaskRunFuture[Any]] = []
         self._logger: logging.LoggerAdapter[Any] | None = None

@@ -16,10 +16,14 @@ from cadenza.states import State
 
 class FlowRunCreated(NamedTuple):
     run: FlowRun
+    state: State | None = None
+    """The run's first state, if it has one (same as a state event right after)."""
 
 
 class TaskRunCreated(NamedTuple):
     run: TaskRun
+    state: State | None = None
+    """The run's first state, if it has one (same as a state event right after)."""
 
 
 class FlowRunStateChanged(NamedTuple):

@@ -128,7 +128,7 @@ def as_completed(
         yield by_cf[c]
 
 
-class unmapped(Generic[T]):  # noqa: N801 - Prefect's name
+class unmapped(Generic[T]):
     """Pass a value to every call of ``task.map()`` instead of iterating over it."""
 
     __slots__ = ("value",)
@@ -140,7 +140,7 @@ class unmapped(Generic[T]):  # noqa: N801 - Prefect's name
         return f"unmapped({self.value!r})"
 
 
-class allow_failure(Generic[T]):  # noqa: N801 - Prefect's name
+class allow_failure(Generic[T]):
     """Run a downstream task even if this upstream future failed.
 
     The downstream task receives the upstream exception as the value.

@@ -168,7 +168,11 @@ class State:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form, as stored in a run's state history."""
-        d: dict[str, Any] = {"type": self.type.value, "name": self.name, "timestamp": self.timestamp}
+        d: dict[str, Any] = {
+            "type": self.type.value,
+            "name": self.name,
+            "timestamp": self.timestamp,
+        }
         if self.message is not None:
             d["message"] = self.message
         if self.error_type is not None:
@@ -202,6 +206,24 @@ class State:
         return (self.type, self.name, self.timestamp) == (other.type, other.name, other.timestamp)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_new = object.__new__
+
+
+def quick_state(type: StateType, name: str, timestamp: float, result: Any = _UNSET) -> State:
+    """A state without message or error, built without argument parsing (hot path)."""
+    s = _new(State)
+    s.type = type
+    s.name = name
+    s.timestamp = timestamp
+    s.message = None
+    s._result = result
+    s._exception = None
+    s.error_type = None
+    s.traceback = None
+    s.data = None
+    return s
 
 
 # -- constructors ----------------------------------------------------------------------

@@ -105,16 +105,17 @@ class Task(Generic[P, R]):
     @overload
     def __call__(self: Task[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
+    def __call__(
+        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
+    ) -> Any:
         """Run the task now and return its result (raise its exception).
 
         With ``return_state=True`` the final :class:`State` is returned instead.
         ``wait_for`` lists futures that must finish first. For an async task this
         returns a coroutine to await.
         """
-        from cadenza.engine.task_engine import call_task
-
-        return call_task(self, args, kwargs, wait_for, return_state)
+        call = _engine_call or _load_engine()
+        return call(self, args, kwargs, wait_for, return_state)
 
     def submit(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFuture[R]:
         """Start a task run on the flow's task runner; returns a future of its result.
@@ -218,6 +219,18 @@ class Task(Generic[P, R]):
         bound.submit = functools.partial(self.submit, instance)  # type: ignore[attr-defined]
         bound.map = functools.partial(self.map, instance)  # type: ignore[attr-defined]
         return bound
+
+
+_engine_call: Callable[..., Any] | None = None
+
+
+def _load_engine() -> Callable[..., Any]:
+    """Import the engine on the first task call (it is not needed by ``import cadenza``)."""
+    global _engine_call
+    from cadenza.engine.task_engine import call_task
+
+    _engine_call = call_task
+    return call_task
 
 
 def _fast_names(fn: Callable[..., Any]) -> tuple[str, ...] | None:

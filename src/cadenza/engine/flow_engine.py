@@ -41,7 +41,6 @@ from cadenza.states import (
     TimedOut,
 )
 from cadenza.utilities.ids import uuid7
-from cadenza.utilities.names import generate_run_name
 
 if TYPE_CHECKING:
     from cadenza.flows import Flow
@@ -139,7 +138,11 @@ class FlowRunEngine:
             level,
             msg,
             *args,
-            extra={"flow_run_id": run.id, "task_run_id": None, "run_label": f"Flow run {run.name!r}"},
+            extra={
+                "flow_run_id": run.id,
+                "task_run_id": None,
+                "run_label": f"Flow run {run.name!r}",
+            },
         )
 
     # -- entering and leaving the run ----------------------------------------------------------
@@ -181,11 +184,17 @@ class FlowRunEngine:
         ctx = self.ctx
         if crashed and ctx is not None:
             for f in ctx.futures:
-                if not f.done() and f.task_run.state is not None and not f.task_run.state.is_final():
+                if (
+                    not f.done()
+                    and f.task_run.state is not None
+                    and not f.task_run.state.is_final()
+                ):
                     self.reporter.emit(
                         TaskRunStateChanged(
                             f.task_run.id,
-                            Crashed(message=f"Flow run {self.flow_run.name!r} crashed while this task run was unfinished."),
+                            Crashed(
+                                message=f"Flow run {self.flow_run.name!r} crashed while this task run was unfinished."
+                            ),
                         )
                     )
         if runner is not None:
@@ -238,13 +247,19 @@ class FlowRunEngine:
         elif isinstance(result, State):
             if result.type in _FAILURES:
                 self.set_state(
-                    Failed(message=result.message, exception=result.exception, error_type=result.error_type, traceback=result.traceback)
+                    Failed(
+                        message=result.message,
+                        exception=result.exception,
+                        error_type=result.error_type,
+                        traceback=result.traceback,
+                    )
                 )
                 return result.result(raise_on_failure=False)
             value = result.result(raise_on_failure=False)
         if self.ctx is not None:
             failed.extend(
-                f for f in self.ctx.futures
+                f
+                for f in self.ctx.futures
                 if not f._observed and f.final_state().type in _FAILURES and f not in failed
             )
         if failed:
@@ -290,7 +305,14 @@ class FlowRunEngine:
                     exception=failed.exception,
                 )
             )
-            self._log(logging.WARNING, "Flow run failed (%s); retry %d of %d in %.3g s.", failed.message, attempt, flow.retries, delay)
+            self._log(
+                logging.WARNING,
+                "Flow run failed (%s); retry %d of %d in %.3g s.",
+                failed.message,
+                attempt,
+                flow.retries,
+                delay,
+            )
             return delay
         self.set_state(failed)
         return None
@@ -326,10 +348,14 @@ class FlowRunEngine:
                 try:
                     hook(self.flow, self.flow_run, self.state)
                 except Exception:
-                    self._log(logging.ERROR, "on_running hook %r raised.", getattr(hook, "__name__", hook))
+                    self._log(
+                        logging.ERROR, "on_running hook %r raised.", getattr(hook, "__name__", hook)
+                    )
 
 
-def run_flow_sync(flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool) -> Any:
+def run_flow_sync(
+    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+) -> Any:
     engine = FlowRunEngine(flow, args, kwargs)
     engine.enter()
     try:
@@ -358,7 +384,9 @@ def run_flow_sync(flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str,
     return engine.outcome(return_state)
 
 
-async def run_flow_async(flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool) -> Any:
+async def run_flow_async(
+    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+) -> Any:
     engine = FlowRunEngine(flow, args, kwargs)
     engine.enter()
     try:
@@ -366,7 +394,9 @@ async def run_flow_async(flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: di
         while True:
             engine.begin_attempt(attempt)
             try:
-                result = await call_async(flow.fn, engine.call_args, engine.call_kwargs, flow.timeout_seconds)
+                result = await call_async(
+                    flow.fn, engine.call_args, engine.call_kwargs, flow.timeout_seconds
+                )
                 engine.handle_result(result)
                 break
             except BaseException as exc:

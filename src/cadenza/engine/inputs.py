@@ -10,7 +10,9 @@ _SPECIAL = (TaskRunFuture, allow_failure, unmapped, list, tuple, set, frozenset,
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
 
-def find_futures(value: Any, found: list[tuple[TaskRunFuture[Any], bool]], allowed: bool = False) -> None:
+def find_futures(
+    value: Any, found: list[tuple[TaskRunFuture[Any], bool]], allowed: bool = False
+) -> None:
     """Append every future inside ``value`` (and builtin containers in it) to ``found``,
     as ``(future, failure_allowed)``."""
     cls = type(value)

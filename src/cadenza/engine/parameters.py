@@ -34,8 +34,7 @@ def bind(
             hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         names = ", ".join(params) or "none"
         raise ParameterTypeError(
-            f"{owner} got unexpected parameter(s) {', '.join(hints)}. "
-            f"Its parameters are: {names}."
+            f"{owner} got unexpected parameter(s) {', '.join(hints)}. Its parameters are: {names}."
         )
     try:
         bound = signature.bind(*args, **kwargs)
@@ -107,7 +106,9 @@ class ParameterValidator:
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in (name, *err.get("loc", ())))
-                    problems.append(f"  - {loc}: {err['msg']} (got {_short(err.get('input', value))})")
+                    problems.append(
+                        f"  - {loc}: {err['msg']} (got {_short(err.get('input', value))})"
+                    )
             except Exception:
                 # An annotation pydantic accepted but cannot validate with (e.g. an
                 # unresolved reference inside it): accept any value from now on.
@@ -139,7 +140,9 @@ def _type_hints(fn: Any) -> dict[str, Any]:
     raw = getattr(fn, "__annotations__", {}) or {}
     namespace = dict(getattr(fn, "__globals__", {}))
     closure = getattr(fn, "__closure__", None) or ()
-    for name, cell in zip(fn.__code__.co_freevars if hasattr(fn, "__code__") else (), closure, strict=False):
+    for name, cell in zip(
+        fn.__code__.co_freevars if hasattr(fn, "__code__") else (), closure, strict=False
+    ):
         try:
             namespace[name] = cell.cell_contents
         except ValueError:
@@ -150,7 +153,7 @@ def _type_hints(fn: Any) -> dict[str, Any]:
             continue
         if isinstance(value, str):
             try:
-                value = eval(value, namespace)  # noqa: S307 - the function's own annotation
+                value = eval(value, namespace)
             except Exception:
                 continue
         out[key] = value

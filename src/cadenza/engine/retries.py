@@ -39,9 +39,7 @@ def check_retry_options(
             )
         for v in values:
             if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
-                raise ValueError(
-                    f"{owner}: retry_delay_seconds must be 0 or more, got {v!r}."
-                )
+                raise ValueError(f"{owner}: retry_delay_seconds must be 0 or more, got {v!r}.")
     if jitter is not None and (not isinstance(jitter, int | float) or jitter < 0):
         raise ValueError(f"{owner}: retry_jitter_factor must be 0 or more, got {jitter!r}.")
 

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from cadenza.context import FlowRunContext, TaskRunContext, _task_run_ctx, current_tags
+from cadenza.context import TaskRunContext, _flow_run_ctx, _tags, _task_run_ctx
 from cadenza.engine.inputs import find_futures, has_special, resolve
 from cadenza.engine.retries import retry_delay
 from cadenza.engine.timeouts import Timeout
@@ -22,17 +22,18 @@ from cadenza.futures import TaskRunFuture
 from cadenza.reporting import get_reporter
 from cadenza.reporting.base import Reporter
 from cadenza.runs import TaskRun
+from cadenza.settings import get_settings
 from cadenza.states import (
     AwaitingRetry,
     Completed,
     Crashed,
     Failed,
-    Pending,
     Retrying,
     Running,
     State,
     StateType,
     TimedOut,
+    quick_state,
 )
 from cadenza.utilities.ids import uuid7
 
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cadenza.task_runs")
 _COMPLETED = StateType.COMPLETED
+_PENDING = StateType.PENDING
+_RUNNING = StateType.RUNNING
 _now = time.time
 
 
@@ -71,44 +74,58 @@ class TaskRunEngine:
         upstream: list[tuple[TaskRunFuture[Any], bool]] | None = None,
         wait_for_ids: list[str] | None = None,
     ) -> None:
-        flow_ctx = FlowRunContext.get()
+        # This runs once per task call: it is written for speed (no helper calls
+        # where an inline expression does).
+        flow_ctx = _flow_run_ctx.get()
         parent = _task_run_ctx.get()
         self.task = task
         self.args = args
         self.kwargs = kwargs
         self.flow_ctx = flow_ctx
         self.upstream = upstream
-        self.reporter = reporter = flow_ctx.reporter if flow_ctx is not None else _standalone()
         log_prints = task.log_prints
-        if log_prints is None:
-            log_prints = flow_ctx.log_prints if flow_ctx is not None else False
-        self.log_prints = log_prints
         if flow_ctx is not None:
-            dynamic_key = flow_ctx.next_dynamic_key(task.task_key)
+            self.reporter = reporter = flow_ctx.reporter
+            keys = flow_ctx.dynamic_keys
+            key = task.task_key
+            dynamic_key = keys.get(key, 0)
+            keys[key] = dynamic_key + 1
             flow_run_id: str | None = flow_ctx.flow_run.id
+            record_inputs = flow_ctx.record_inputs
+            if log_prints is None:
+                log_prints = flow_ctx.log_prints
         else:
+            self.reporter = reporter = _standalone()
             dynamic_key = 0
             flow_run_id = parent.task_run.flow_run_id if parent is not None else None
-        parameters = task.bind(args, kwargs) if task.record_inputs() else None
-        ctx_tags = current_tags()
+            record_inputs = get_settings().record_inputs
+        self.log_prints = bool(log_prints)
+        parameters = task.bind(args, kwargs) if record_inputs else None
+        ctx_tags = _tags.get()
+        now = _now()
         task_run = TaskRun(
-            id=uuid7(),
-            name=task.run_name(dynamic_key, parameters, args, kwargs),
-            task_key=task.task_key,
-            flow_run_id=flow_run_id,
-            dynamic_key=dynamic_key,
-            created=_now(),
-            tags=sorted(task.tags | ctx_tags) if ctx_tags else task.sorted_tags,
-            parent_task_run_id=parent.task_run.id if parent is not None else None,
-            version=task.version,
-            parameters=parameters,
-            upstream=_upstream_ids(task, upstream, args, kwargs, wait_for_ids) if upstream or wait_for_ids else None,
+            uuid7(),
+            f"{task.name}-{dynamic_key}"
+            if task.task_run_name is None
+            else task.run_name(dynamic_key, parameters, args, kwargs),
+            task.task_key,
+            flow_run_id,
+            dynamic_key,
+            now,
+            sorted(task.tags | ctx_tags) if ctx_tags else task.sorted_tags,
+            parent.task_run.id if parent is not None else None,
+            "task",
+            None,
+            task.version,
+            parameters,
+            None,
+            _upstream_ids(task, upstream, args, kwargs, wait_for_ids)
+            if upstream or wait_for_ids
+            else None,
         )
         self.task_run = task_run
-        reporter.emit(TaskRunCreated(task_run))
-        self.state = state = Pending(timestamp=task_run.created)
-        task_run.state = state
-        reporter.emit(TaskRunStateChanged(task_run.id, state))
+        self.state = task_run.state = state = quick_state(_PENDING, "Pending", now)
+        reporter.emit(TaskRunCreated(task_run, state))
 
     def set_state(self, state: State) -> State:
         self.state = state
@@ -158,7 +175,9 @@ class TaskRunEngine:
             self.set_state(Crashed(exception=exc, message=f"Interrupted by {type(exc).__name__}"))
             return None
         if attempt <= task.retries and self._should_retry(failed):
-            delay = retry_delay(task.retry_delay_seconds, task.retries, attempt, task.retry_jitter_factor)
+            delay = retry_delay(
+                task.retry_delay_seconds, task.retries, attempt, task.retry_jitter_factor
+            )
             self.set_state(
                 AwaitingRetry(
                     _now() + delay,
@@ -202,7 +221,11 @@ class TaskRunEngine:
 
     def _log_extra(self) -> dict[str, Any]:
         tr = self.task_run
-        return {"flow_run_id": tr.flow_run_id, "task_run_id": tr.id, "run_label": f"Task run {tr.name!r}"}
+        return {
+            "flow_run_id": tr.flow_run_id,
+            "task_run_id": tr.id,
+            "run_label": f"Task run {tr.name!r}",
+        }
 
     # -- after the final state ------------------------------------------------------------
     def run_hooks(self) -> None:
@@ -230,10 +253,13 @@ class TaskRunEngine:
         task = self.task
         fn = task.fn
         timeout = task.timeout_seconds
-        token = _task_run_ctx.set(TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints))
+        task_run = self.task_run
+        emit = self.reporter.emit
+        token = _task_run_ctx.set(TaskRunContext(task, task_run, self.flow_ctx, self.log_prints))
         try:
             attempt = 1
-            self.set_state(Running())
+            self.state = task_run.state = state = quick_state(_RUNNING, "Running", _now())
+            emit(TaskRunStateChanged(task_run.id, state))
             while True:
                 try:
                     if timeout is None:
@@ -250,7 +276,10 @@ class TaskRunEngine:
                     attempt += 1
                     self.set_state(Retrying())
                     continue
-                self.set_state(Completed(result=result))
+                self.state = task_run.state = state = quick_state(
+                    _COMPLETED, "Completed", _now(), result
+                )
+                emit(TaskRunStateChanged(task_run.id, state))
                 break
         finally:
             _task_run_ctx.reset(token)
@@ -264,7 +293,9 @@ class TaskRunEngine:
             return self.state
         args, kwargs = call
         task = self.task
-        token = _task_run_ctx.set(TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints))
+        token = _task_run_ctx.set(
+            TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints)
+        )
         try:
             attempt = 1
             self.set_state(Running())
@@ -297,7 +328,9 @@ class TaskRunEngine:
             return self.set_state(Crashed(exception=exc))
 
 
-async def call_async(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None) -> Any:
+async def call_async(
+    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None
+) -> Any:
     """Await ``fn(*args, **kwargs)``; past ``timeout`` seconds raise :class:`TimeoutSignal`.
 
     A TimeoutError raised by the function itself stays an ordinary failure.
@@ -346,10 +379,18 @@ def _standalone() -> Reporter:
 
 
 # -- entry points used by Task ------------------------------------------------------------
-def call_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any, return_state: bool) -> Any:
+def call_task(
+    task: Task[Any, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    wait_for: Any,
+    return_state: bool,
+) -> Any:
     """``task(...)``: run now in this thread, return the result (or raise)."""
-    upstream = _collect(args, kwargs, wait_for)
-    engine = TaskRunEngine(task, args, kwargs, upstream, _ids(wait_for))
+    if wait_for or has_special(args, kwargs):
+        engine = TaskRunEngine(task, args, kwargs, _collect(args, kwargs, wait_for), _ids(wait_for))
+    else:
+        engine = TaskRunEngine(task, args, kwargs)
     if task.is_async:
         return _await_task(engine, return_state)
     state = engine.run_sync()
@@ -365,7 +406,9 @@ async def _await_task(engine: TaskRunEngine, return_state: bool) -> Any:
     return state.result()
 
 
-def _collect(args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any) -> list[tuple[TaskRunFuture[Any], bool]] | None:
+def _collect(
+    args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any
+) -> list[tuple[TaskRunFuture[Any], bool]] | None:
     found: list[tuple[TaskRunFuture[Any], bool]] = []
     if has_special(args, kwargs):
         for a in args:

@@ -72,7 +72,9 @@ class Timeout:
             self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
             self.armed = True
             outer = self._old_timer[0]
-            signal.setitimer(signal.ITIMER_REAL, min(self.seconds, outer) if outer else self.seconds)
+            signal.setitimer(
+                signal.ITIMER_REAL, min(self.seconds, outer) if outer else self.seconds
+            )
         else:
             self._strategy = "thread"
             self._thread_id = threading.get_ident()

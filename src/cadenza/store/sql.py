@@ -403,19 +403,31 @@ class _Batch:
         self.flow_states: dict[str, list[State]] = {}
         self.task_states: dict[str, list[State]] = {}
         self.logs: list[LogEntry] = []
+        task_states = self.task_states
+        task_runs = self.task_runs
         for ev in events:
             cls = type(ev)
             if cls is TaskRunStateChanged:
-                self.task_states.setdefault(ev[0], []).append(ev[1])  # type: ignore[misc]
+                run_id, state = ev  # type: ignore[misc]
+                states = task_states.get(run_id)
+                if states is None:
+                    task_states[run_id] = [state]
+                else:
+                    states.append(state)
             elif cls is TaskRunCreated:
-                self.task_runs[ev[0].id] = ev[0]  # type: ignore[union-attr]
+                task_run, first = ev  # type: ignore[misc]
+                task_runs[task_run.id] = task_run
+                if first is not None:
+                    task_states.setdefault(task_run.id, []).append(first)
             elif cls is LogEmitted:
                 self.logs.append(ev[0])  # type: ignore[arg-type]
             elif cls is FlowRunStateChanged:
                 self.flow_states.setdefault(ev[0], []).append(ev[1])  # type: ignore[misc]
             elif cls is FlowRunCreated:
-                run: FlowRun = ev[0]  # type: ignore[assignment]
+                run, first = ev  # type: ignore[misc]
                 self.flow_runs[run.id] = run
+                if first is not None:
+                    self.flow_states.setdefault(run.id, []).append(first)
                 if run.flow_name not in self.flows:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
 

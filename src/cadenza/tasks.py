@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from cadenza.engine.retries import RetryDelay, check_retry_options
+from cadenza.engine.retries import RetryDelay, check_retry_options, exponential_backoff
 from cadenza.futures import FutureList, TaskRunFuture
 from cadenza.settings import get_settings
 from cadenza.states import State
@@ -19,6 +19,7 @@ TaskHook = Callable[..., Any]
 """``hook(task, task_run, state)``, called after the run's final state."""
 
 _UNSET: Any = object()
+__all__ = ["Task", "exponential_backoff", "task"]
 
 
 def _check_hooks(owner: str, kind: str, hooks: Iterable[TaskHook] | None) -> list[TaskHook]:

@@ -76,7 +76,7 @@ class Flow(Generic[P, R]):
         self.signature = inspect.signature(fn)
         self._validator: Any = None
         self._source_version: str | None = None
-        update_wrapper(self, fn)  # type: ignore[arg-type]
+        update_wrapper(self, fn)
 
     # -- calling -------------------------------------------------------------------------------
     @overload
@@ -87,7 +87,7 @@ class Flow(Generic[P, R]):
     @overload
     def __call__(self: Flow[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the flow and return its result (or raise its exception).
 
         Parameters are checked against the function's type hints first; invalid
@@ -97,6 +97,7 @@ class Flow(Generic[P, R]):
         """
         from cadenza.engine.flow_engine import run_flow_async, run_flow_sync
 
+        return_state = kwargs.pop("return_state", False)
         if self.is_async:
             return run_flow_async(self, args, kwargs, return_state)
         return run_flow_sync(self, args, kwargs, return_state)

@@ -68,7 +68,7 @@ class TaskRunFuture(Generic[R]):
             raise TimeoutError(
                 f"Task run {self.task_run.name!r} did not finish within {timeout} s."
             ) from None
-        return state.result(raise_on_failure=raise_on_failure)  # type: ignore[no-any-return]
+        return state.result(raise_on_failure=raise_on_failure)
 
     def final_state(self) -> State:
         """Wait and return the final state without counting as handling a failure."""

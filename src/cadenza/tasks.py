@@ -22,7 +22,9 @@ _UNSET: Any = object()
 __all__ = ["Task", "exponential_backoff", "task"]
 
 
-def _check_hooks(owner: str, kind: str, hooks: Iterable[TaskHook] | None) -> list[TaskHook]:
+def _check_hooks(
+    owner: str, kind: str, hooks: Iterable[TaskHook] | TaskHook | None
+) -> list[TaskHook]:
     if hooks is None:
         return []
     if callable(hooks):
@@ -95,7 +97,7 @@ class Task(Generic[P, R]):
         self.task_key = f"{module}.{getattr(fn, '__qualname__', self.name)}"
         self._signature: inspect.Signature | None = None
         self._fast_names: tuple[str, ...] | None = _fast_names(fn)
-        update_wrapper(self, fn)  # type: ignore[arg-type]
+        update_wrapper(self, fn)
 
     # -- calling ---------------------------------------------------------------------------
     @overload
@@ -106,15 +108,15 @@ class Task(Generic[P, R]):
     @overload
     def __call__(self: Task[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
 
-    def __call__(
-        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
-    ) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the task now and return its result (raise its exception).
 
         With ``return_state=True`` the final :class:`State` is returned instead.
         ``wait_for`` lists futures that must finish first. For an async task this
         returns a coroutine to await.
         """
+        return_state = kwargs.pop("return_state", False) if kwargs else False
+        wait_for = kwargs.pop("wait_for", None) if kwargs else None
         call = _engine_call or _load_engine()
         return call(self, args, kwargs, wait_for, return_state)
 
@@ -142,7 +144,7 @@ class Task(Generic[P, R]):
 
     def with_options(self, **options: Any) -> Task[P, R]:
         """A copy of this task with some options changed (same names as :func:`task`)."""
-        current = {
+        current: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "version": self.version,

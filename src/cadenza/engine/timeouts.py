@@ -126,5 +126,5 @@ class Timeout:
             if fired and exc_type is None:
                 # The exception was scheduled but not raised yet: the function returned
                 # just in time. Clear it so it cannot surface later in the engine.
-                _set_async_exc(self._thread_id, None)  # type: ignore[arg-type]
+                _set_async_exc(self._thread_id, None)
                 self.timed_out = False

@@ -21,12 +21,13 @@ _is_setup = False
 _original_print = builtins.print
 
 
-class _RunAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _RunAdapter(logging.LoggerAdapter[logging.Logger]):
     """Adds the run's ids to every record (``extra`` merged with the caller's)."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         extra = kwargs.get("extra")
-        kwargs["extra"] = {**self.extra, **extra} if extra else self.extra  # type: ignore[dict-item]
+        base = dict(self.extra or {})
+        kwargs["extra"] = {**base, **extra} if extra else base
         return msg, kwargs
 
 
@@ -36,7 +37,7 @@ def get_logger(name: str = "cadenza") -> logging.Logger:
     return logging.getLogger(name if name.startswith("cadenza") else f"cadenza.{name}")
 
 
-def get_run_logger(**extra: Any) -> logging.LoggerAdapter:  # type: ignore[type-arg]
+def get_run_logger(**extra: Any) -> logging.LoggerAdapter[logging.Logger]:
     """The logger of the current task run or flow run.
 
     Lines logged with it appear on the console and in the run's logs
@@ -74,6 +75,9 @@ def get_run_logger(**extra: Any) -> logging.LoggerAdapter:  # type: ignore[type-
     return adapter
 
 
+_formatter = logging.Formatter()
+
+
 class RunLogHandler(logging.Handler):
     """Sends records that belong to a run to the reporter (and so to the store)."""
 
@@ -87,7 +91,7 @@ class RunLogHandler(logging.Handler):
 
             message = record.getMessage()
             if record.exc_info:
-                message = f"{message}\n{self.formatException(record.exc_info)}"
+                message = f"{message}\n{_formatter.formatException(record.exc_info)}"
             entry = LogEntry(
                 flow_run_id, task_run_id, record.levelno, record.name, message, record.created
             )

@@ -126,7 +126,7 @@ def insert_rows(
             if order != columns:
                 raise AssertionError(f"column order {order} differs from {columns}")
             sql = _compiled[key] = compiled.string
-        result = conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        result = conn.exec_driver_sql(sql, rows)
     else:
         result = conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows])
     return int(result.rowcount)

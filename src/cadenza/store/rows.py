@@ -16,10 +16,8 @@ from cadenza.events import summarize_inputs
 from cadenza.runs import FlowRun, TaskRun
 from cadenza.states import TERMINAL_STATES, State, StateType
 
-try:  # the C encoder, built once instead of once per call as json.dumps does
-    from json.encoder import c_make_encoder as _c_make_encoder
-except ImportError:  # pragma: no cover - CPython always has it
-    _c_make_encoder = None
+# The C encoder, built once instead of once per call as json.dumps does.
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 _RUNNING = StateType.RUNNING
 _TYPE_VALUE = {t: t.value for t in StateType}
@@ -40,7 +38,9 @@ if _c_make_encoder is not None:
         return "".join(_encoder(value, 0))
 else:  # pragma: no cover
     _json_encoder = json.JSONEncoder(separators=(",", ":"), default=_default)
-    dumps = _json_encoder.encode
+
+    def dumps(value: Any) -> str:
+        return _json_encoder.encode(value)
 
 
 def _name_json(name: str) -> str:

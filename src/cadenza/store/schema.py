@@ -11,6 +11,8 @@ Any change here needs an Alembic migration in ``migrations/versions`` and a new
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 SCHEMA_VERSION = "0001"
@@ -29,7 +31,7 @@ ID = sa.String(36)
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _state_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _state_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("state_type", sa.String(16)),
         sa.Column("state_name", sa.String(32)),

@@ -6,7 +6,6 @@ As for tasks, the sync and async loops share every decision through
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -21,7 +20,7 @@ from cadenza.context import (
     current_tags,
 )
 from cadenza.engine.retries import retry_delay
-from cadenza.engine.task_engine import call_async
+from cadenza.engine.task_engine import _sleep, call_async
 from cadenza.engine.timeouts import Timeout
 from cadenza.events import FlowRunCreated, FlowRunStateChanged, TaskRunCreated, TaskRunStateChanged
 from cadenza.exceptions import FlowRunTimeoutError, TerminationSignal, TimeoutSignal
@@ -193,7 +192,8 @@ class FlowRunEngine:
                         TaskRunStateChanged(
                             f.task_run.id,
                             Crashed(
-                                message=f"Flow run {self.flow_run.name!r} crashed while this task run was unfinished."
+                                message=f"Flow run {self.flow_run.name!r} crashed "
+                                "while this task run was unfinished."
                             ),
                         )
                     )
@@ -268,7 +268,8 @@ class FlowRunEngine:
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
             self.set_state(
                 Failed(
-                    message=f"{len(failed)} task run(s) failed: {names}{more}. First error: {first.message}",
+                    message=f"{len(failed)} task run(s) failed: {names}{more}. "
+                    f"First error: {first.message}",
                     exception=first.exception,
                     error_type=first.error_type,
                     traceback=first.traceback,
@@ -403,7 +404,7 @@ async def run_flow_async(
                 delay = engine.handle_exception(exc, attempt)
                 if delay is None:
                     break
-                await asyncio.sleep(delay)
+                await _sleep(delay)
                 attempt += 1
     finally:
         if not engine.state.is_final():

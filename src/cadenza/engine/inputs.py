@@ -57,7 +57,4 @@ def has_special(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     for a in args:
         if isinstance(a, _SPECIAL):
             return True
-    for a in kwargs.values():
-        if isinstance(a, _SPECIAL):
-            return True
-    return False
+    return any(isinstance(a, _SPECIAL) for a in kwargs.values()) if kwargs else False

@@ -7,7 +7,6 @@ decision is made in one place, :meth:`TaskRunEngine.handle_exception`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -306,7 +305,7 @@ class TaskRunEngine:
                     delay = self.handle_exception(exc, attempt)
                     if delay is None:
                         break
-                    await asyncio.sleep(delay)
+                    await _sleep(delay)
                     attempt += 1
                     self.set_state(Retrying())
                     continue
@@ -322,6 +321,8 @@ class TaskRunEngine:
         """Run in a task runner's thread: never raises, always returns a final state."""
         try:
             if self.task.is_async:
+                import asyncio
+
                 return asyncio.run(self.run_async())
             return self.run_sync()
         except BaseException as exc:  # a bug in cadenza itself: record it, don't hang
@@ -337,6 +338,8 @@ async def call_async(
     """
     if timeout is None:
         return await fn(*args, **kwargs)
+    import asyncio
+
     try:
         async with asyncio.timeout(timeout) as cm:
             return await fn(*args, **kwargs)
@@ -344,6 +347,13 @@ async def call_async(
         if cm.expired():
             raise TimeoutSignal() from None
         raise
+
+
+async def _sleep(seconds: float) -> None:
+    """``asyncio.sleep`` (asyncio is imported only by code that uses async)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 def _upstream_ids(

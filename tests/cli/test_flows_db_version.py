@@ -133,3 +133,13 @@ def test_version_hides_passwords(
     out = invoke("version").output
     assert "secret" not in out
     assert "postgresql+psycopg://user:***@127.0.0.1:1/cadenza" in out
+
+
+def test_db_current_json_of_a_corrupt_file(home: Path, invoke: Invoke) -> None:
+    home.mkdir()
+    (home / "cadenza.db").write_bytes(b"garbage" * 1000)
+    result = invoke("db", "current", "--json", exit_code=1)
+    status = json.loads(result.stdout)
+    assert status["exists"] is True
+    assert "is not a readable cadenza database" in status["error"]
+    assert "Schema:     unknown (" in invoke("version").output

@@ -112,15 +112,18 @@ def describe_revision(status: dict[str, Any]) -> str:
 def current_command(as_json: bool) -> None:
     """Print the schema revision of the database and whether it is up to date.
 
+    A database that cannot be read is an error (exit code 1), also with --json.
+
     Example:
         cadenza db current
     """
     status = schema_status(database_url())
     if as_json:
         echo_json(status)
-        return
-    click.echo(f"Database:         {status['database_url']}")
-    click.echo(f"Schema revision:  {describe_revision(status)}")
+    else:
+        click.echo(f"Database:         {status['database_url']}")
+        if not status["error"]:
+            click.echo(f"Schema revision:  {describe_revision(status)}")
     if status["error"]:
         raise CliError(status["error"])
 

@@ -110,7 +110,7 @@ def format_duration(seconds: float | None) -> str:
         return f"{ms}ms" if ms < 1000 else "1.0s"
     if round(seconds, 1) < 60:
         return f"{seconds:.1f}s"
-    whole = int(seconds)
+    whole = round(seconds)
     if whole < 3600:
         return f"{whole // 60}m{whole % 60:02d}s"
     if whole < 86400:

@@ -143,3 +143,20 @@ def test_db_current_json_of_a_corrupt_file(home: Path, invoke: Invoke) -> None:
     assert status["exists"] is True
     assert "is not a readable cadenza database" in status["error"]
     assert "Schema:     unknown (" in invoke("version").output
+
+
+def test_db_upgrade_from_an_older_revision(home: Path, invoke: Invoke) -> None:
+    from cadenza.store.migrate import known_revisions, upgrade
+
+    revisions = known_revisions()
+    if len(revisions) < 2:
+        pytest.skip("this version of cadenza has a single schema revision")
+    home.mkdir()
+    upgrade(f"sqlite:///{home / 'cadenza.db'}", revisions[0])
+    older = f"{revisions[0]}: older than {SCHEMA_VERSION}; run `cadenza db upgrade`"
+    assert older in invoke("db", "current").output
+    listing = invoke("runs", "ls", exit_code=1)
+    assert "Run `cadenza db upgrade`" in listing.stderr
+    out = invoke("db", "upgrade").output
+    assert f"Upgraded the schema from revision {revisions[0]} to {SCHEMA_VERSION}." in out
+    assert json.loads(invoke("runs", "ls", "--json").output) == []

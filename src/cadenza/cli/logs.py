@@ -69,8 +69,8 @@ class RunNames:
 
     def label(self, entry: LogEntry) -> str:
         """Which run wrote ``entry``."""
-        flow = entry.flow_run_id
-        if entry.task_run_id is None:
+        flow = entry.flow_run_id or None
+        if not entry.task_run_id:
             return "-" if flow is None else self._flow_name(flow)
         task = self._task_name(entry.task_run_id)
         if flow is None or flow == self._root:

@@ -53,12 +53,24 @@ def console(stderr: bool = False) -> Console:
 
 
 def print_block(out: Console, renderable: Any) -> None:
-    """Print a table or tree; off a terminal, without the padding at the ends of lines."""
-    if out.is_terminal:
-        out.print(renderable)
-        return
-    with out.capture() as captured:
-        out.print(renderable)
+    """Print a table or tree whole, never cut to the terminal's width.
+
+    A terminal too narrow for it wraps its lines; off a terminal, lines are printed
+    without the padding at their ends.
+    """
+    from rich.measure import Measurement
+
+    width = out.width
+    needed = Measurement.get(out, out.options.update_width(10_000), renderable).maximum
+    out.width = max(width, needed)
+    try:
+        if out.is_terminal:
+            out.print(renderable)
+            return
+        with out.capture() as captured:
+            out.print(renderable)
+    finally:
+        out.width = width
     text = "\n".join(line.rstrip() for line in captured.get().splitlines())
     out.file.write(text + "\n")
 

@@ -161,7 +161,7 @@ def _print_runs(
     short = short_ids(store, [r.id for r in found])
     table = Table(box=None, header_style="bold", pad_edge=False)
     for title in ("ID", "FLOW", "NAME", "STATE", "START", "DURATION", "TAGS"):
-        table.add_column(title, no_wrap=title != "TAGS")
+        table.add_column(title, no_wrap=True)
     for r in found:
         table.add_row(
             short[r.id],

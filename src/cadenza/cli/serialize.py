@@ -76,8 +76,8 @@ def log_json(entry: LogEntry, run_name: str | None = None) -> dict[str, Any]:
     """A log line; ``run_name`` names the task run (or flow run) that wrote it."""
     return {
         "id": entry.id,
-        "flow_run_id": entry.flow_run_id,
-        "task_run_id": entry.task_run_id,
+        "flow_run_id": entry.flow_run_id or None,
+        "task_run_id": entry.task_run_id or None,
         "run_name": run_name,
         "level": entry.level,
         "level_name": level_name(entry.level),

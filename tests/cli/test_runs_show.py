@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from cadenza import flow, task
+from cadenza.reporting import reset_reporter
 from tests.cli.conftest import Invoke, Recorded
 
 
@@ -129,3 +132,45 @@ def test_without_database(home: Path, invoke: Invoke) -> None:
     result = invoke("runs", "show", "0123abcd", exit_code=1)
     assert "there is no cadenza database at" in result.stderr
     assert not (home / "cadenza.db").exists()
+
+
+@task
+def inner(x: int) -> int:
+    return x
+
+
+@flow
+def sub() -> int:
+    return inner(1)
+
+
+@task
+def outer(x: int) -> int:
+    sub()
+    return inner(x) + 1
+
+
+@flow
+def top() -> int:
+    return outer(2)
+
+
+def test_runs_inside_a_task_sit_under_it(home: Path, invoke: Invoke) -> None:
+    assert top() == 3
+    reset_reporter()
+    (run,) = json.loads(invoke("runs", "ls", "--json", "--flow", "top").output)
+    (sub_run,) = json.loads(invoke("runs", "ls", "--json", "--flow", "sub").output)
+    tree = invoke("runs", "show", run["id"]).output.split("Task runs\n")[1].splitlines()
+    assert [re.sub(r"  [0-9a-f]{8}-.*", "", line) for line in tree] == [
+        run["name"],
+        "└── outer-0",
+        f"    ├── subflow sub: {sub_run['name']}",
+        "    │   └── inner-0",
+        "    └── inner-0",
+    ]
+    data = json.loads(invoke("runs", "show", run["id"], "--json").output)
+    (outer_node,) = data["children"]
+    first, second = outer_node["children"]
+    assert (first["task_run"], first["subflow_run"]["id"]) == (None, sub_run["id"])
+    assert first["children"][0]["task_run"]["name"] == "inner-0"
+    assert second["task_run"]["parent_task_run_id"] == outer_node["task_run"]["id"]

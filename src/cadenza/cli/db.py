@@ -114,6 +114,7 @@ def current_command(as_json: bool) -> None:
 
     A database that cannot be read is an error (exit code 1), also with --json.
 
+    \b
     Example:
         cadenza db current
     """
@@ -136,6 +137,7 @@ def upgrade_command(as_json: bool) -> None:
     An empty or missing database gets the whole schema. Back up a database that
     matters before migrating it.
 
+    \b
     Example:
         cadenza db upgrade
     """

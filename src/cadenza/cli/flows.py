@@ -17,6 +17,7 @@ def flows() -> None:
 def ls_command(as_json: bool) -> None:
     """List flows by name with their run count, last run time and last state.
 
+    \b
     Example:
         cadenza flows ls
     """

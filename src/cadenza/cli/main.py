@@ -44,6 +44,7 @@ cli.add_command(db)
 def version_command(as_json: bool) -> None:
     """Print the versions of cadenza, Python and SQLAlchemy, and the database in use.
 
+    \b
     Example:
         cadenza version
     """

@@ -102,6 +102,7 @@ def _query(
     default=20,
     show_default=True,
     type=click.IntRange(min=1),
+    metavar="N",
     help="Show at most this many runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
@@ -118,6 +119,7 @@ def ls_command(
     Columns: short id, flow, run name, state, start time (local), duration, tags.
     The short id is enough for `cadenza runs show`.
 
+    \b
     Example:
         cadenza runs ls --flow train --state failed --since 2d
     """
@@ -186,6 +188,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     RUN_ID may be the first characters of the id, as long as they name one run.
     Given a task run's id, show that task run: its inputs, state history and logs.
 
+    \b
     Example:
         cadenza runs show 01a209c0-1a4
     """
@@ -237,6 +240,7 @@ def logs_command(
     lines of subflow runs are included. RUN_ID may be a flow run's or a task
     run's id, or the first characters of one.
 
+    \b
     Example:
         cadenza runs logs 01a209c0-1a4 --level WARNING --follow
     """

@@ -47,11 +47,16 @@ class RunStore(abc.ABC):
     def apply(self, events: Sequence[Event]) -> None:
         """Record a batch of events in one transaction.
 
-        Events are applied in order. Creating a run that exists already and adding a
-        state that the run's history holds already (same timestamp and name) do
-        nothing, so a batch delivered twice is recorded once. A state event for a
-        run that is neither in the store nor created earlier in the batch is
-        dropped.
+        Events are applied in order. Creating a run that exists already, adding a
+        state that the run's history holds already (same timestamp and name) and
+        adding a log line that is recorded already do nothing, so a batch delivered
+        twice, alone or at the start of a larger batch, is recorded once. A log line
+        is recorded already when one with the same runs, level, logger name, message
+        and timestamp is, unless the batch holds several such lines: those are
+        counted, and each is kept. A state event for a run that is neither in the
+        store nor created earlier in the batch is dropped, and so is the creation of
+        a task run whose flow run is neither (with its states), so that one bad
+        event cannot make a whole batch fail again and again.
 
         Raises:
             StoreFullError: the disk is full; nothing of the batch was written.

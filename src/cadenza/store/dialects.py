@@ -103,30 +103,32 @@ def translate(exc: sa.exc.SQLAlchemyError, where: str) -> StoreError:
     return StoreError(f"Database error at {where}: {msg}")
 
 
-_compiled: dict[tuple[int, str, tuple[str, ...]], str] = {}
+_compiled: dict[tuple[int, str, tuple[str, ...]], tuple[Any, str]] = {}
 
 
-def insert_rows(
+def execute_rows(
     conn: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> int:
-    """Execute ``statement`` (an INSERT) for ``rows`` given as tuples in ``columns`` order.
+    """Execute ``statement`` (an INSERT, or an UPDATE whose parameters are bindparams
+    named ``columns``) once per row of ``rows``, tuples in ``columns`` order.
 
     With a positional driver (SQLite) the statement is compiled once and the tuples go
     to the driver's ``executemany`` as they are, which skips SQLAlchemy's per-row
     parameter processing; other drivers get dictionaries. Returns the number of rows
-    inserted as the driver reports it (-1 when it does not know).
+    changed as the driver reports it (-1 when it does not know).
     """
     dialect = conn.dialect
     if dialect.paramstyle == "qmark":
         key = (id(statement), dialect.name, columns)
-        sql = _compiled.get(key)
-        if sql is None:
+        cached = _compiled.get(key)
+        if cached is None:
             compiled = statement.compile(dialect=dialect, column_keys=list(columns))
             order = tuple(compiled.positiontup or ())
             if order != columns:
-                raise AssertionError(f"column order {order} differs from {columns}")
-            sql = _compiled[key] = compiled.string
-        result = conn.exec_driver_sql(sql, rows)
+                raise AssertionError(f"parameter order {order} differs from {columns}")
+            # The statement is kept with its SQL so that its id is not reused.
+            cached = _compiled[key] = (statement, compiled.string)
+        result = conn.exec_driver_sql(cached[1], rows)
     else:
         result = conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows])
     return int(result.rowcount)

@@ -7,13 +7,14 @@ column order and the common JSON shapes are written directly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from cadenza.events import summarize_inputs
-from cadenza.runs import FlowRun, TaskRun
+from cadenza.runs import FlowRun, LogEntry, TaskRun
 from cadenza.states import TERMINAL_STATES, State, StateType
 
 # The C encoder, built once instead of once per call as json.dumps does.
@@ -80,11 +81,25 @@ def is_plain_path(history: Sequence[State], created: float) -> bool:
         and r.name == "Running"
         and c.name == "Completed"
         and p.timestamp == created
-        and p.message is None
-        and r.message is None
-        and c.message is None
-        and not c.data
+        and p.message is r.message is c.message is None
+        and p.error_type is r.error_type is c.error_type is None
+        and p.traceback is r.traceback is c.traceback is None
+        and p.data is r.data is c.data is None
     )
+
+
+def unique_states(history: list[State]) -> list[State]:
+    """``history`` without the states that repeat an earlier one (same time and name)."""
+    if len(history) < 2:
+        return history
+    seen: set[tuple[float, str]] = set()
+    out = []
+    for s in history:
+        key = (s.timestamp, s.name)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
 
 
 def history_json(history: Sequence[State], created: float | None = None) -> str | None:
@@ -130,6 +145,51 @@ def derive(history: Sequence[State]) -> tuple[Any, ...]:
     )
 
 
+def appended(
+    text: str | None,
+    created: float,
+    run_count: int,
+    start_time: float | None,
+    end_time: float | None,
+    new: list[State],
+) -> tuple[Any, ...] | None:
+    """The state columns and stored history of a run after adding ``new`` to it.
+
+    ``text`` and the numbers are what the run's row holds. States the history has
+    already (same timestamp and name) are skipped; returns None when nothing is
+    left to add. Usually the new states are appended to the stored JSON as text: a
+    timestamp that appears nowhere in it cannot belong to a state it holds. Only
+    when one does (a batch delivered again) is the history read state by state.
+    """
+    new = unique_states(new)
+    if text is not None and not any(repr(s.timestamp) in text for s in new):
+        head = text.rstrip()[:-1].rstrip()
+        sep = "" if head.endswith("[") else ","
+        for s in new:
+            if s.type is _RUNNING:
+                run_count += 1
+                if start_time is None:
+                    start_time = s.timestamp
+        last = new[-1]
+        return (
+            _TYPE_VALUE[last.type],
+            last.name,
+            last.message,
+            last.timestamp,
+            run_count,
+            start_time,
+            last.timestamp if last.type in TERMINAL_STATES else None,
+            head + sep + ",".join([state_json(s) for s in new]) + "]",
+        )
+    history = load_history(text, created, start_time, end_time)
+    seen = {(s.timestamp, s.name) for s in history}
+    added = [s for s in new if (s.timestamp, s.name) not in seen]
+    if not added:
+        return None
+    history += added
+    return (*derive(history), history_json(history))
+
+
 STATE_COLUMNS = (
     "state_type",
     "state_name",
@@ -158,7 +218,7 @@ TASK_RUN_COLUMNS = (
 )
 
 
-def task_run_row(run: TaskRun, history: Sequence[State]) -> tuple[Any, ...]:
+def task_run_row(run: TaskRun, history: list[State]) -> tuple[Any, ...]:
     inputs = summarize_inputs(run)
     if is_plain_path(history, run.created):
         # Most task runs: the state columns follow from the three timestamps.
@@ -167,6 +227,7 @@ def task_run_row(run: TaskRun, history: Sequence[State]) -> tuple[Any, ...]:
         state: tuple[Any, ...] = ("COMPLETED", "Completed", None, end, 1, running.timestamp, end)
         text = None
     else:
+        history = unique_states(history)
         state = derive(history)
         text = history_json(history)
     return (
@@ -204,7 +265,8 @@ FLOW_RUN_COLUMNS = (
 )
 
 
-def flow_run_row(run: FlowRun, flow_id: str, history: Sequence[State]) -> tuple[Any, ...]:
+def flow_run_row(run: FlowRun, flow_id: str, history: list[State]) -> tuple[Any, ...]:
+    history = unique_states(history)
     return (
         run.id,
         flow_id,
@@ -220,3 +282,45 @@ def flow_run_row(run: FlowRun, flow_id: str, history: Sequence[State]) -> tuple[
         *derive(history),
         history_json(history),
     )
+
+
+LOG_COLUMNS = (
+    "flow_run_id",
+    "task_run_id",
+    "level",
+    "name",
+    "message",
+    "timestamp",
+    "dedup_key",
+)
+
+
+def log_rows(entries: Sequence[LogEntry]) -> list[tuple[Any, ...]]:
+    """Rows of log lines, in :data:`LOG_COLUMNS` order.
+
+    A line's identity is its timestamp and ``dedup_key``, a digest of everything else
+    it says plus how many lines alike (same runs, level, logger, message and time)
+    came before it in ``entries``. Delivered again, alone or inside a larger batch
+    that starts with the same events, a line gets the same identity; two alike lines
+    of one batch (a loop logging faster than the clock ticks) stay two.
+    """
+    out = []
+    seen: dict[tuple[Any, ...], int] = {}
+    blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
+    for e in entries:
+        fr, tr, level, name, message, ts = (
+            e.flow_run_id,
+            e.task_run_id,
+            e.level,
+            e.name,
+            e.message,
+            e.timestamp,
+        )
+        alike = (fr, tr, level, name, message, ts)
+        n = seen.get(alike, 0)
+        seen[alike] = n + 1
+        text = "\x1f".join([fr or "", tr or "", str(level), name, message, str(n)])
+        digest = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        out.append((fr, tr, level, name, message, ts, from_bytes(digest, "big", signed=True)))
+    return out

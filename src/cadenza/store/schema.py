@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0002"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -104,8 +104,13 @@ logs = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("timestamp", sa.Float, nullable=False),
+    # A digest of the line (runs, level, logger, message, and which of several alike
+    # lines of its batch it is): with the timestamp, the line's identity, so that a
+    # batch delivered twice records its lines once. NULL in lines of schema 0001.
+    sa.Column("dedup_key", sa.BigInteger),
     sa.Index(None, "flow_run_id", "id"),
     sa.Index(None, "task_run_id"),
+    sa.Index(None, "timestamp", "dedup_key", unique=True),
 )
 
 alembic_version = sa.Table(

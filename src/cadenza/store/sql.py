@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ from cadenza.events import (
     TaskRunCreated,
     TaskRunStateChanged,
 )
-from cadenza.exceptions import StoreSchemaError
+from cadenza.exceptions import StoreError, StoreSchemaError
 from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import dialects, rows
@@ -36,9 +36,11 @@ from cadenza.store.schema import (
 )
 
 T = TypeVar("T")
+R = TypeVar("R", FlowRun, TaskRun)
 _dumps = rows.dumps
-_RUNNING = StateType.RUNNING
 _CHUNK = 500
+_CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
+"""Tables every cadenza database has had since the first schema."""
 
 
 def flow_id_for(name: str) -> str:
@@ -61,19 +63,38 @@ class SqlStore(RunStore):
     def __init__(self, url: str, *, create: bool = True, busy_timeout: float = 120.0) -> None:
         self.url = url
         self._url_obj = sa.engine.make_url(url)
-        self._where = self._url_obj.database if self.is_sqlite else self._url_obj.render_as_string()
+        self._where: str = (
+            self._url_obj.database or url if self.is_sqlite else self._url_obj.render_as_string()
+        )
+        self._closed = False
         if self.is_sqlite and self._url_obj.database not in (None, "", ":memory:"):
-            from pathlib import Path
-
-            Path(self._url_obj.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder(self._url_obj.database)
         self.engine = dialects.create_engine(url)
         self._dialect = self.engine.dialect.name
         self._busy_timeout = busy_timeout
         self._insert_flow = dialects.insert_ignore(flows, self._dialect)
         self._insert_flow_run = dialects.insert_ignore(flow_runs, self._dialect)
         self._insert_task_run = dialects.insert_ignore(task_runs, self._dialect)
+        self._insert_log = dialects.insert_ignore(logs, self._dialect)
         self._known_flows: set[str] = set()
-        self._check_schema(create)
+        try:
+            self._check_schema(create)
+        except BaseException:
+            self.close()
+            raise
+
+    def _make_folder(self, database: str) -> None:
+        from pathlib import Path
+
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Could not create the folder {folder} of the cadenza database "
+                f"({exc.strerror or exc}). Set CADENZA_HOME to a folder you can write to, "
+                "or CADENZA_DATABASE_URL to another database."
+            ) from exc
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +103,7 @@ class SqlStore(RunStore):
     # -- transactions ------------------------------------------------------------------
     def _write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in a write transaction, retrying while another writer is busy."""
+        self._check_open()
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.01
         while True:
@@ -97,11 +119,16 @@ class SqlStore(RunStore):
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        self._check_open()
         try:
             with self.engine.connect().execution_options(cadenza_readonly=True) as conn:
                 yield conn
         except sa.exc.SQLAlchemyError as exc:
             raise dialects.translate(exc, self._where) from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"The store of {self._where} is closed; open it again.")
 
     # -- schema ----------------------------------------------------------------------------
     def _check_schema(self, create: bool) -> None:
@@ -117,10 +144,11 @@ class SqlStore(RunStore):
                 alembic_version.create(conn)
                 conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
                 return
-            if "alembic_version" not in names:
+            if "alembic_version" not in names or not names >= _CORE_TABLES:
                 raise StoreSchemaError(
                     f"The database at {self._where} holds tables that are not cadenza's "
-                    f"({', '.join(sorted(names)[:5])}). Point CADENZA_DATABASE_URL or "
+                    f"({', '.join(sorted(names - _CORE_TABLES)[:5])}). Point "
+                    "CADENZA_DATABASE_URL or "
                     "CADENZA_HOME at a database of cadenza's own."
                 )
             found = conn.execute(sa.select(alembic_version.c.version_num)).scalar()
@@ -159,89 +187,92 @@ class SqlStore(RunStore):
             conn.execute(
                 self._insert_flow, [{"id": fid, "name": n, "created": now} for n, fid in new_flows]
             )
-        for table, insert, columns, created, states, to_row in (
-            (
-                flow_runs,
-                self._insert_flow_run,
-                rows.FLOW_RUN_COLUMNS,
-                b.flow_runs,
-                b.flow_states,
-                lambda run, h: rows.flow_run_row(run, flow_id_for(run.flow_name), h),
-            ),
-            (
-                task_runs,
-                self._insert_task_run,
-                rows.TASK_RUN_COLUMNS,
-                b.task_runs,
-                b.task_states,
-                rows.task_run_row,
-            ),
-        ):
-            if created:
-                histories = [states.pop(run_id, []) for run_id in created]
-                new_rows = [to_row(r, h) for r, h in zip(created.values(), histories, strict=True)]
-                inserted = dialects.insert_rows(conn, insert, columns, new_rows)
-                if inserted != len(new_rows):
-                    # Some runs existed already (a batch delivered again). Send every
-                    # state of the batch through the update path, which skips the
-                    # states a run's history holds already.
-                    for run_id, history in zip(created, histories, strict=True):
-                        states.setdefault(run_id, []).extend(history)
-            if states:
-                self._append_states(conn, table, states)
+        if b.task_runs:
+            self._drop_orphans(conn, b)
+        self._insert_runs(
+            conn,
+            flow_runs,
+            self._insert_flow_run,
+            rows.FLOW_RUN_COLUMNS,
+            b.flow_runs,
+            b.flow_states,
+            lambda run, h: rows.flow_run_row(run, flow_id_for(run.flow_name), h),
+        )
+        self._insert_runs(
+            conn,
+            task_runs,
+            self._insert_task_run,
+            rows.TASK_RUN_COLUMNS,
+            b.task_runs,
+            b.task_states,
+            rows.task_run_row,
+        )
         if b.logs:
+            dialects.execute_rows(conn, self._insert_log, rows.LOG_COLUMNS, rows.log_rows(b.logs))
+
+    def _insert_runs(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        insert: Any,
+        columns: tuple[str, ...],
+        created: dict[str, R],
+        states: dict[str, list[State]],
+        to_row: Callable[[R, list[State]], tuple[Any, ...]],
+    ) -> None:
+        """Insert the runs created in the batch with their states, then add the states
+        of runs created earlier."""
+        if created:
+            histories = [states.pop(run_id, []) for run_id in created]
+            new_rows = [to_row(r, h) for r, h in zip(created.values(), histories, strict=True)]
+            inserted = dialects.execute_rows(conn, insert, columns, new_rows)
+            if inserted != len(new_rows):
+                # Some runs existed already (a batch delivered again). Send every
+                # state of the batch through the update path, which skips the
+                # states a run's history holds already.
+                for run_id, history in zip(created, histories, strict=True):
+                    states.setdefault(run_id, []).extend(history)
+        if states:
+            self._append_states(conn, table, states)
+
+    def _drop_orphans(self, conn: Connection, b: _Batch) -> None:
+        """Leave out task runs whose flow run is neither in the store nor in the batch."""
+        outside = {r.flow_run_id for r in b.task_runs.values()}
+        outside.discard(None)
+        outside.difference_update(b.flow_runs)
+        if not outside:
+            return
+        known = set(
             conn.execute(
-                logs.insert(),
-                [
-                    {
-                        "flow_run_id": e.flow_run_id,
-                        "task_run_id": e.task_run_id,
-                        "level": e.level,
-                        "name": e.name,
-                        "message": e.message,
-                        "timestamp": e.timestamp,
-                    }
-                    for e in b.logs
-                ],
-            )
+                sa.select(flow_runs.c.id).where(flow_runs.c.id.in_(list(outside)))
+            ).scalars()
+        )
+        if len(known) == len(outside):
+            return
+        for run_id, run in list(b.task_runs.items()):
+            if run.flow_run_id in outside and run.flow_run_id not in known:
+                del b.task_runs[run_id]
+                b.task_states.pop(run_id, None)
 
     def _append_states(
         self, conn: Connection, table: sa.Table, states: dict[str, list[State]]
     ) -> None:
         ids = list(states)
         updates = []
+        appended = rows.appended
+        c = table.c
         for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
             found = conn.execute(
-                sa.select(
-                    table.c.id,
-                    table.c.history,
-                    table.c.created,
-                    table.c.start_time,
-                    table.c.end_time,
-                ).where(table.c.id.in_(chunk))
+                sa.select(c.id, c.history, c.created, c.run_count, c.start_time, c.end_time).where(
+                    c.id.in_(ids[i : i + _CHUNK])
+                )
             ).all()
-            for rid, text, created, start_time, end_time in found:
-                history = rows.load_history(text, created, start_time, end_time)
-                seen = {(h.timestamp, h.name) for h in history}
-                added = False
-                for s in states[rid]:
-                    if (s.timestamp, s.name) not in seen:
-                        history.append(s)
-                        seen.add((s.timestamp, s.name))
-                        added = True
-                if added:
-                    fields = dict(zip(rows.STATE_COLUMNS, rows.derive(history), strict=True))
-                    fields["b_id"] = rid
-                    fields["history"] = rows.history_json(history)
-                    updates.append(fields)
+            for rid, text, created, run_count, start_time, end_time in found:
+                columns = appended(text, created, run_count, start_time, end_time, states[rid])
+                if columns is not None:
+                    updates.append((*columns, rid))
         if updates:
-            stmt = (
-                table.update()
-                .where(table.c.id == sa.bindparam("b_id"))
-                .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"})
-            )
-            conn.execute(stmt, updates)
+            dialects.execute_rows(conn, _UPDATE_STATES[table.name], _UPDATE_COLUMNS, updates)
 
     # -- reading -------------------------------------------------------------------------
     def read_flow_run(self, flow_run_id: str) -> FlowRun | None:
@@ -292,7 +323,7 @@ class SqlStore(RunStore):
 
     def list_flows(self) -> list[FlowRecord]:
         latest = (
-            sa.select(flow_runs.c.state_type, flow_runs.c.state_name)
+            sa.select(flow_runs.c.state_type)
             .where(flow_runs.c.flow_id == flows.c.id)
             .order_by(flow_runs.c.id.desc())
             .limit(1)
@@ -316,14 +347,15 @@ class SqlStore(RunStore):
                 counts.c.last,
                 latest.with_only_columns(flow_runs.c.state_type).scalar_subquery(),
                 latest.with_only_columns(flow_runs.c.state_name).scalar_subquery(),
+                latest.with_only_columns(flow_runs.c.state_timestamp).scalar_subquery(),
             )
             .select_from(flows.outerjoin(counts, counts.c.flow_id == flows.c.id))
             .order_by(flows.c.name)
         )
         out = []
         with self._read() as conn:
-            for fid, name, created, n, last, stype, sname in conn.execute(query):
-                state = State(StateType(stype), sname, timestamp=last) if stype else None
+            for fid, name, created, n, last, stype, sname, stime in conn.execute(query):
+                state = State(StateType(stype), sname, timestamp=stime) if stype else None
                 out.append(FlowRecord(fid, name, created, n or 0, last, state))
         return out
 
@@ -387,7 +419,18 @@ class SqlStore(RunStore):
         return out
 
     def close(self) -> None:
+        self._closed = True
         self.engine.dispose()
+
+
+_UPDATE_COLUMNS = (*rows.STATE_COLUMNS, "history", "b_id")
+_UPDATE_STATES = {
+    table.name: table.update()
+    .where(table.c.id == sa.bindparam("b_id"))
+    .values({name: sa.bindparam(name) for name in _UPDATE_COLUMNS[:-1]})
+    for table in (flow_runs, task_runs)
+}
+"""Per table: set the state columns and history of the run with id ``b_id``."""
 
 
 # -- batch planning ----------------------------------------------------------------------
@@ -405,29 +448,35 @@ class _Batch:
         self.logs: list[LogEntry] = []
         task_states = self.task_states
         task_runs = self.task_runs
-        for ev in events:
+        run_id: str
+        state: State | None
+        # Dispatch on the exact class: faster than isinstance for the most frequent
+        # events, which mypy cannot follow (hence the cast).
+        for ev in cast("Sequence[Any]", events):
             cls = type(ev)
             if cls is TaskRunStateChanged:
-                run_id, state = ev  # type: ignore[misc]
+                run_id, state = ev
                 states = task_states.get(run_id)
                 if states is None:
                     task_states[run_id] = [state]
                 else:
                     states.append(state)
             elif cls is TaskRunCreated:
-                task_run, first = ev  # type: ignore[misc]
+                task_run: TaskRun = ev[0]
+                state = ev[1]
                 task_runs[task_run.id] = task_run
-                if first is not None:
-                    task_states.setdefault(task_run.id, []).append(first)
+                if state is not None:
+                    task_states.setdefault(task_run.id, []).append(state)
             elif cls is LogEmitted:
-                self.logs.append(ev[0])  # type: ignore[arg-type]
+                self.logs.append(ev[0])
             elif cls is FlowRunStateChanged:
-                self.flow_states.setdefault(ev[0], []).append(ev[1])  # type: ignore[misc]
+                self.flow_states.setdefault(ev[0], []).append(ev[1])
             elif cls is FlowRunCreated:
-                run, first = ev  # type: ignore[misc]
+                run: FlowRun = ev[0]
+                state = ev[1]
                 self.flow_runs[run.id] = run
-                if first is not None:
-                    self.flow_states.setdefault(run.id, []).append(first)
+                if state is not None:
+                    self.flow_states.setdefault(run.id, []).append(state)
                 if run.flow_name not in self.flows:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
 
@@ -456,12 +505,12 @@ _FR_COLS = [
 _TR_COLS = [c for c in task_runs.c if c.name != "history"]
 
 
-def _flow_run_select(with_history: bool) -> sa.Select:  # type: ignore[type-arg]
+def _flow_run_select(with_history: bool) -> sa.Select[Any]:
     cols = [*_FR_COLS, flow_runs.c.history] if with_history else _FR_COLS
     return sa.select(*cols).select_from(flow_runs.join(flows))
 
 
-def _task_run_select(with_history: bool) -> sa.Select:  # type: ignore[type-arg]
+def _task_run_select(with_history: bool) -> sa.Select[Any]:
     cols = [*_TR_COLS, task_runs.c.history] if with_history else _TR_COLS
     return sa.select(*cols)
 
@@ -551,5 +600,5 @@ def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
         query = query.where(flow_runs.c.id >= p, flow_runs.c.id < p[:-1] + chr(ord(p[-1]) + 1))
     for tag in f.tags or ():
         # Tags are a JSON array of strings; match the quoted element.
-        query = query.where(flow_runs.c.tags.contains(_dumps(tag)))
+        query = query.where(flow_runs.c.tags.contains(_dumps(tag), autoescape=True))
     return query

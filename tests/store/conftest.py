@@ -1,0 +1,41 @@
+"""Fixtures of the store tests: a fresh CADENZA_HOME per test and stores on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cadenza.reporting import reset_reporter
+from cadenza.settings import reset_settings
+from cadenza.store.sql import SqlStore
+from tests.store.backends import BACKENDS, Backend
+
+
+@pytest.fixture(autouse=True)
+def cadenza_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A CADENZA_HOME of the test's own; settings and reporter start afresh."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("CADENZA_HOME", str(home))
+    for var in ("CADENZA_DATABASE_URL", "CADENZA_API_URL", "CADENZA_LOGGING_LEVEL"):
+        monkeypatch.delenv(var, raising=False)
+    reset_reporter()
+    reset_settings()
+    yield home
+    reset_reporter()
+    reset_settings()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The backend of a test parametrized with ``indirect=True`` (SQLite otherwise)."""
+    return getattr(request, "param", BACKENDS[0])
+
+
+@pytest.fixture
+def store(backend: Backend, tmp_path: Path) -> Iterator[SqlStore]:
+    """A store on an empty database of ``backend``, closed after the test."""
+    s = SqlStore(backend.fresh_url(tmp_path))
+    yield s
+    s.close()

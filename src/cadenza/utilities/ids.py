@@ -3,7 +3,9 @@
 Ids that grow with time keep the B-tree indexes of the store append-mostly, which
 is what lets it insert a million task runs quickly, and make "oldest first" a
 primary-key order. Within one process ids are strictly increasing, also within a
-millisecond (RFC 9562, method 2: the random part counts up).
+millisecond: the 12 bits after the timestamp count up (RFC 9562, method 1), so
+ids made in the same millisecond already differ in their 15th to 17th hex digit
+and short prefixes stay unique.
 """
 
 from __future__ import annotations
@@ -16,24 +18,24 @@ _getrandbits = random.getrandbits  # the module-level generator is re-seeded aft
 _time_ns = time.time_ns
 _lock = threading.Lock()
 _last_ms = 0
-_last_rand = 0
-_RAND_MAX = (1 << 74) - 1
+_counter = 0
 
 
 def uuid7() -> str:
-    """A new UUIDv7 string: 48 bits of Unix milliseconds, then 74 random bits."""
-    global _last_ms, _last_rand
+    """A new UUIDv7 string: 48 bits of Unix milliseconds, a 12-bit counter, 62 random bits."""
+    global _last_ms, _counter
     ms = _time_ns() // 1_000_000
     with _lock:
-        if ms <= _last_ms:
-            ms = _last_ms
-            r = _last_rand + 1 + _getrandbits(16)
-            if r > _RAND_MAX:  # more than ~2^58 ids in one millisecond: borrow the next
-                ms += 1
-                r = _getrandbits(73)
+        if ms > _last_ms:
+            counter = _getrandbits(10)  # a random start leaves room to count up
         else:
-            r = _getrandbits(73)  # leave headroom for counting up
+            ms = _last_ms
+            counter = _counter + 1
+            if counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                ms += 1
+                counter = _getrandbits(10)
         _last_ms = ms
-        _last_rand = r
-    h = f"{ms:012x}{0x7000 | (r >> 62):04x}{0x8000 | ((r >> 48) & 0x3FFF):04x}{r & 0xFFFFFFFFFFFF:012x}"
+        _counter = counter
+    tail = _getrandbits(62)
+    h = f"{ms:012x}{0x7000 | counter:04x}{0x8000 | (tail >> 48):04x}{tail & 0xFFFFFFFFFFFF:012x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -1,0 +1,232 @@
+"""Schema versions: the Alembic migrations, the tables of ``schema.py`` and the check
+made when a database is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from cadenza.exceptions import StoreSchemaError
+from cadenza.store.migrate import alembic_config, current_revision, known_revisions, upgrade
+from cadenza.store.schema import SCHEMA_VERSION, metadata
+from cadenza.store.sql import SqlStore, flow_id_for
+from tests.store import make
+from tests.store.make import T0, Clock
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cadenza.db'}"
+
+
+def schema_of(url: str) -> dict[str, Any]:
+    """Everything about the tables of a database that matters, comparable with ==."""
+    engine = sa.create_engine(url)
+    try:
+        insp = sa.inspect(engine)
+        out: dict[str, Any] = {}
+        for table in sorted(insp.get_table_names()):
+            if table == "alembic_version":
+                continue
+            out[table] = {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                    for c in insp.get_columns(table)
+                ],
+                "pk": insp.get_pk_constraint(table)["constrained_columns"],
+                "fks": sorted(
+                    (
+                        tuple(fk["constrained_columns"]),
+                        fk["referred_table"],
+                        fk["options"].get("ondelete"),
+                    )
+                    for fk in insp.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in insp.get_indexes(table)
+                ),
+                "unique": sorted(
+                    (u["name"], tuple(u["column_names"]))
+                    for u in insp.get_unique_constraints(table)
+                ),
+            }
+        return out
+    finally:
+        engine.dispose()
+
+
+def differences(url: str) -> list[Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return list(compare_metadata(ctx, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_schema_version_is_the_alembic_head(url: str) -> None:
+    script = ScriptDirectory.from_config(alembic_config(url))
+    assert script.get_heads() == [SCHEMA_VERSION]
+    revisions = [r.revision for r in script.walk_revisions()]
+    assert sorted(revisions) == known_revisions()
+    assert known_revisions()[-1] == SCHEMA_VERSION
+
+
+def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: str) -> None:
+    assert upgrade(url) == (None, SCHEMA_VERSION)
+    assert differences(url) == []
+    created = f"sqlite:///{tmp_path / 'created.db'}"
+    engine = sa.create_engine(created)
+    metadata.create_all(engine)
+    engine.dispose()
+    assert schema_of(url) == schema_of(created)
+    assert set(schema_of(url)) == {"flows", "flow_runs", "task_runs", "logs"}
+
+
+def test_migrations_go_down_and_up_again(url: str) -> None:
+    upgrade(url)
+    cfg = alembic_config(url)
+    command.downgrade(cfg, "base")
+    assert set(schema_of(url)) == set()
+    assert current_revision(url) is None
+    upgrade(url)
+    assert differences(url) == []
+
+
+def test_a_database_created_by_the_store_is_at_head(url: str) -> None:
+    SqlStore(url).close()
+    assert current_revision(url) == SCHEMA_VERSION
+    assert differences(url) == []
+    command.check(alembic_config(url))  # raises when autogenerate would find changes
+    assert upgrade(url) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    SqlStore(url).close()
+
+
+def test_an_empty_database_is_refused_when_not_asked_to_create(url: str) -> None:
+    with pytest.raises(StoreSchemaError, match=r"is empty\. Run `cadenza db upgrade`"):
+        SqlStore(url, create=False)
+
+
+@pytest.mark.parametrize("older", known_revisions()[:-1])
+def test_an_older_database_names_the_command_to_run_then_upgrades(url: str, older: str) -> None:
+    upgrade(url, older)
+    _record_a_run_with_sql(url)
+    with pytest.raises(StoreSchemaError) as info:
+        SqlStore(url)
+    message = str(info.value)
+    assert f"schema version {older}" in message
+    assert f"needs {SCHEMA_VERSION}" in message
+    assert "Run `cadenza db upgrade`" in message
+    assert str(Path(url.removeprefix("sqlite:///"))) in message
+
+    assert upgrade(url) == (older, SCHEMA_VERSION)
+    store = SqlStore(url)
+    try:
+        (run,) = store.list_flow_runs()
+        assert run.name == "old-run"
+        assert [e.message for e in store.read_logs(run.id)] == ["written by an older cadenza"]
+        # Lines written before the upgrade stay; new lines are recorded once.
+        clock = Clock(T0 + 100)
+        batch = [
+            make.log(run, "new line", timestamp=clock()),
+            *make.completed(make.flow_run(), clock),
+        ]
+        store.apply(batch)
+        store.apply(batch)
+        assert [e.message for e in store.read_logs(run.id)] == [
+            "written by an older cadenza",
+            "new line",
+        ]
+    finally:
+        store.close()
+
+
+def _record_a_run_with_sql(url: str) -> None:
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with con:
+        con.execute(
+            "INSERT INTO flows (id, name, created) VALUES (?, ?, ?)",
+            (flow_id_for("old"), "old", T0),
+        )
+        con.execute(
+            "INSERT INTO flow_runs (id, flow_id, name, created, state_type, state_name,"
+            " state_timestamp, run_count, start_time, end_time, history)"
+            " VALUES (?, ?, 'old-run', ?, 'COMPLETED', 'Completed', ?, 1, ?, ?, ?)",
+            (
+                "01890000-0000-7000-8000-000000000001",
+                flow_id_for("old"),
+                T0,
+                T0 + 2,
+                T0 + 1,
+                T0 + 2,
+                '[{"type":"PENDING","name":"Pending","timestamp":1750000000.0},'
+                '{"type":"RUNNING","name":"Running","timestamp":1750000001.0},'
+                '{"type":"COMPLETED","name":"Completed","timestamp":1750000002.0}]',
+            ),
+        )
+        con.execute(
+            "INSERT INTO logs (flow_run_id, level, name, message, timestamp)"
+            " VALUES (?, 20, 'old', 'written by an older cadenza', ?)",
+            ("01890000-0000-7000-8000-000000000001", T0 + 1),
+        )
+    con.close()
+
+
+def test_an_unknown_version_was_written_by_a_newer_cadenza(url: str) -> None:
+    SqlStore(url).close()
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with con:
+        con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.close()
+    with pytest.raises(StoreSchemaError, match="newer cadenza") as info:
+        SqlStore(url)
+    assert "'9999'" in str(info.value)
+    assert "Upgrade cadenza" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)"],
+        [
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)",
+            "INSERT INTO alembic_version VALUES ('3f1c2a9b7d10')",
+        ],
+    ],
+    ids=["plain", "another-alembic-app"],
+)
+def test_a_database_of_another_application_is_refused(
+    tmp_path: Path, url: str, statements: list[str]
+) -> None:
+    path = tmp_path / "cadenza.db"
+    con = sqlite3.connect(path)
+    with con:
+        for sql in statements:
+            con.execute(sql)
+    con.close()
+    with pytest.raises(StoreSchemaError) as info:
+        SqlStore(url)
+    message = str(info.value)
+    assert "not cadenza's" in message
+    assert str(path) in message
+    assert "CADENZA_HOME" in message
+    foreign = statements[0].split()[2]
+    assert foreign in message
+    # Nothing was added to it.
+    con = sqlite3.connect(path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    con.close()
+    assert "flow_runs" not in tables

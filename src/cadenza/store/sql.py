@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
@@ -77,6 +79,7 @@ class SqlStore(RunStore):
         self._insert_task_run = dialects.insert_ignore(task_runs, self._dialect)
         self._insert_log = dialects.insert_ignore(logs, self._dialect)
         self._known_flows: set[str] = set()
+        _open_stores.add(self)
         try:
             self._check_schema(create)
         except BaseException:
@@ -602,3 +605,17 @@ def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
         # Tags are a JSON array of strings; match the quoted element.
         query = query.where(flow_runs.c.tags.contains(_dumps(tag), autoescape=True))
     return query
+
+
+_open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A connection must not be used by two processes: the child opens its own and
+    # leaves the parent's alone (not closing them, which would touch the parent's).
+    for store in list(_open_stores):
+        store.engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -238,4 +238,3 @@ def test_runs_on_a_full_disk_are_kept_and_written_once_when_space_returns(
     assert states == [("Completed", 2)]
     assert task_states == [("Completed", 2 * n_tasks)]
     assert step_lines == (2 * n_tasks, 2 * n_tasks)
-

@@ -316,6 +316,20 @@ def test_a_state_repeated_within_a_batch_is_recorded_once(store: RunStore) -> No
     assert got.run_count == 1
 
 
+def test_a_new_state_repeated_within_a_later_batch_is_recorded_once(store: RunStore) -> None:
+    flow_run = make.flow_run()
+    task_run = make.task_run(flow_run)
+    running, completed = Running(timestamp=T0 + 1), Completed(timestamp=T0 + 2)
+    for run in (flow_run, task_run):
+        store.apply(make.lifecycle(run, Pending(timestamp=T0)))
+    for run in (flow_run, task_run):
+        store.apply([make.change(run, s) for s in (running, running, completed, completed)])
+    for got in (store.read_flow_run(flow_run.id), store.read_task_run(task_run.id)):
+        assert got is not None
+        assert names(got.history) == ["Pending", "Running", "Completed"]
+        assert got.run_count == 1
+
+
 def test_states_with_the_same_time_but_another_name_are_distinct(store: RunStore) -> None:
     run = make.task_run(None)
     store.apply(
@@ -410,7 +424,9 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("case", list(HISTORIES))
-@pytest.mark.parametrize("split", [None, 1, 2], ids=["one-batch", "split-1", "split-2"])
+@pytest.mark.parametrize(
+    "split", [None, 1, 2, 3], ids=["one-batch", "split-1", "split-2", "split-3"]
+)
 def test_current_state_columns_follow_the_history(
     store: RunStore, case: str, split: int | None
 ) -> None:

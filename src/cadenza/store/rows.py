@@ -55,10 +55,15 @@ def _name_json(name: str) -> str:
 
 def state_json(s: State) -> str:
     """The JSON object of one history entry (same keys as :meth:`State.to_dict`)."""
+    return _entry(s, repr(s.timestamp))
+
+
+def _entry(s: State, timestamp: str) -> str:
+    """:func:`state_json`, given the JSON of the state's timestamp (its ``repr``)."""
     if s.message is None and s.error_type is None and s.traceback is None and not s.data:
         return (
             f'{{"type":"{_TYPE_VALUE[s.type]}","name":{_name_json(s.name)},'
-            f'"timestamp":{s.timestamp!r}}}'
+            f'"timestamp":{timestamp}}}'
         )
     return dumps(s.to_dict())
 
@@ -92,6 +97,9 @@ def unique_states(history: list[State]) -> list[State]:
     """``history`` without the states that repeat an earlier one (same time and name)."""
     if len(history) < 2:
         return history
+    if len(history) == 2:
+        a, b = history
+        return history if a.timestamp != b.timestamp or a.name != b.name else [a]
     seen: set[tuple[float, str]] = set()
     out = []
     for s in history:
@@ -145,45 +153,67 @@ def derive(history: Sequence[State]) -> tuple[Any, ...]:
     )
 
 
-def appended(
+def append_params(run_id: str, new: list[State]) -> tuple[Any, ...]:
+    """What the statement that appends ``new`` to a run's stored history needs, in
+    :func:`append_columns` order: the new current state, how many RUNNING states
+    and the first one's time, the JSON of the new entries, the run's id, then the
+    timestamps of the new states as text (the history must hold none of them)."""
+    running = 0
+    start = None
+    stamps = []
+    entries = []
+    for s in new:
+        stamp = repr(s.timestamp)  # as JSON writes it
+        stamps.append(stamp)
+        entries.append(_entry(s, stamp))
+        if s.type is _RUNNING:
+            running += 1
+            if start is None:
+                start = s.timestamp
+    last = new[-1]
+    return (
+        _TYPE_VALUE[last.type],
+        last.name,
+        last.message,
+        last.timestamp,
+        running,
+        start,
+        last.timestamp if last.type in TERMINAL_STATES else None,
+        ",".join(entries),
+        run_id,
+        *stamps,
+    )
+
+
+def append_columns(n_states: int) -> tuple[str, ...]:
+    """Parameter names of the statement that appends ``n_states`` states."""
+    return (
+        "b_type",
+        "b_name",
+        "b_message",
+        "b_timestamp",
+        "b_running",
+        "b_start",
+        "b_end",
+        "b_entries",
+        "b_id",
+        *(f"b_ts{i}" for i in range(n_states)),
+    )
+
+
+def merged(
     text: str | None,
     created: float,
-    run_count: int,
     start_time: float | None,
     end_time: float | None,
     new: list[State],
 ) -> tuple[Any, ...] | None:
-    """The state columns and stored history of a run after adding ``new`` to it.
-
-    ``text`` and the numbers are what the run's row holds. States the history has
-    already (same timestamp and name) are skipped; returns None when nothing is
-    left to add. Usually the new states are appended to the stored JSON as text: a
-    timestamp that appears nowhere in it cannot belong to a state it holds. Only
-    when one does (a batch delivered again) is the history read state by state.
-    """
-    new = unique_states(new)
-    if text is not None and not any(repr(s.timestamp) in text for s in new):
-        head = text.rstrip()[:-1].rstrip()
-        sep = "" if head.endswith("[") else ","
-        for s in new:
-            if s.type is _RUNNING:
-                run_count += 1
-                if start_time is None:
-                    start_time = s.timestamp
-        last = new[-1]
-        return (
-            _TYPE_VALUE[last.type],
-            last.name,
-            last.message,
-            last.timestamp,
-            run_count,
-            start_time,
-            last.timestamp if last.type in TERMINAL_STATES else None,
-            head + sep + ",".join([state_json(s) for s in new]) + "]",
-        )
+    """The state columns and stored history of a run after adding the states of
+    ``new`` that its history (``text`` and the numbers of its row) does not hold;
+    None when it holds them all."""
     history = load_history(text, created, start_time, end_time)
     seen = {(s.timestamp, s.name) for s in history}
-    added = [s for s in new if (s.timestamp, s.name) not in seen]
+    added = [s for s in unique_states(new) if (s.timestamp, s.name) not in seen]
     if not added:
         return None
     history += added

@@ -260,18 +260,52 @@ class SqlStore(RunStore):
     def _append_states(
         self, conn: Connection, table: sa.Table, states: dict[str, list[State]]
     ) -> None:
+        """Add states to the histories of runs created in earlier batches.
+
+        Usually one UPDATE per run, without reading the row: it appends the new
+        entries to the stored JSON and adjusts the current-state columns, on the
+        condition that none of the new timestamps appears in the stored history.
+        Runs it leaves alone (unknown runs, histories stored as NULL, and states
+        perhaps recorded already) go through :meth:`_merge_states`, which reads and
+        compares the histories.
+        """
+        by_size: dict[int, list[tuple[Any, ...]]] = {}
+        slow: dict[str, list[State]] = {}
+        append_params = rows.append_params
+        unique_states = rows.unique_states
+        for run_id, new in states.items():
+            new = unique_states(new)
+            if len(new) > _MAX_APPENDED:
+                slow[run_id] = new
+                continue
+            params = by_size.get(len(new))
+            if params is None:
+                params = by_size[len(new)] = []
+            params.append(append_params(run_id, new))
+        for size, params in by_size.items():
+            statement = _append_statement(table, size)
+            changed = dialects.execute_rows(conn, statement, rows.append_columns(size), params)
+            if changed != len(params):
+                for p in params:
+                    slow[p[_ID_PARAM]] = states[p[_ID_PARAM]]
+        if slow:
+            self._merge_states(conn, table, slow)
+
+    def _merge_states(
+        self, conn: Connection, table: sa.Table, states: dict[str, list[State]]
+    ) -> None:
         ids = list(states)
         updates = []
-        appended = rows.appended
+        merged = rows.merged
         c = table.c
         for i in range(0, len(ids), _CHUNK):
             found = conn.execute(
-                sa.select(c.id, c.history, c.created, c.run_count, c.start_time, c.end_time).where(
+                sa.select(c.id, c.history, c.created, c.start_time, c.end_time).where(
                     c.id.in_(ids[i : i + _CHUNK])
                 )
             ).all()
-            for rid, text, created, run_count, start_time, end_time in found:
-                columns = appended(text, created, run_count, start_time, end_time, states[rid])
+            for rid, text, created, start_time, end_time in found:
+                columns = merged(text, created, start_time, end_time, states[rid])
                 if columns is not None:
                     updates.append((*columns, rid))
         if updates:
@@ -434,6 +468,55 @@ _UPDATE_STATES = {
     for table in (flow_runs, task_runs)
 }
 """Per table: set the state columns and history of the run with id ``b_id``."""
+
+_MAX_APPENDED = 6
+"""Runs gaining more states in one batch take the slow path (and make no more statements)."""
+_ID_PARAM = rows.append_columns(0).index("b_id")
+_append_statements: dict[tuple[str, int], Any] = {}
+
+
+def _append_statement(table: sa.Table, n_states: int) -> Any:
+    """The UPDATE appending ``n_states`` states to a run's history.
+
+    See :meth:`SqlStore._append_states`. Its only parameters are those named by
+    :func:`rows.append_columns`; everything else is an SQL literal.
+    """
+    key = (table.name, n_states)
+    statement = _append_statements.get(key)
+    if statement is not None:
+        return statement
+    c = table.c
+    lit = sa.literal_column
+
+    def text(name: str) -> Any:
+        return sa.bindparam(name, type_=sa.String)
+
+    unseen = [
+        c.history.not_like(lit("'%'").op("||")(text(f"b_ts{i}")).op("||")(lit("'%'")))
+        for i in range(n_states)
+    ]
+    head = sa.case(
+        (c.history == lit("'[]'"), lit("'['")),
+        else_=sa.func.substr(c.history, lit("1"), sa.func.length(c.history) - lit("1")).op("||")(
+            lit("','")
+        ),
+    )
+    statement = (
+        table.update()
+        .where(c.id == text("b_id"), c.history.is_not(None), *unseen)
+        .values(
+            state_type=text("b_type"),
+            state_name=text("b_name"),
+            state_message=text("b_message"),
+            state_timestamp=sa.bindparam("b_timestamp", type_=sa.Float),
+            run_count=c.run_count + sa.bindparam("b_running", type_=sa.Integer),
+            start_time=sa.func.coalesce(c.start_time, sa.bindparam("b_start", type_=sa.Float)),
+            end_time=sa.bindparam("b_end", type_=sa.Float),
+            history=head.op("||")(text("b_entries")).op("||")(lit("']'")),
+        )
+    )
+    _append_statements[key] = statement
+    return statement
 
 
 # -- batch planning ----------------------------------------------------------------------

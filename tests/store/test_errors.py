@@ -136,9 +136,18 @@ def test_a_home_that_cannot_be_written_fails_the_flow_call_clearly(cadenza_home:
         cadenza_home.chmod(0o700)
 
 
-def test_a_database_url_without_a_server_fails_clearly(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="unable to open database file"):
-        SqlStore(f"sqlite:///{tmp_path}/")
+def test_a_database_path_that_cannot_be_a_file_fails_the_flow_call_clearly(
+    cadenza_home: Path,
+) -> None:
+    (cadenza_home / "cadenza.db").mkdir(parents=True)  # a folder where the file should be
+    pipeline, calls = counting_flow()
+    with pytest.raises(StoreError) as info:
+        pipeline()
+    assert calls == []
+    message = str(info.value)
+    assert f"Could not open the cadenza database at {cadenza_home / 'cadenza.db'}" in message
+    assert "writable" in message
+    assert "CADENZA_HOME" in message
 
 
 # -- a full disk --------------------------------------------------------------------------------

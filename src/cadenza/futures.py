@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -49,7 +50,7 @@ class TaskRunFuture(Generic[R]):
     def wait(self, timeout: float | None = None) -> None:
         """Wait until the run is final, or ``timeout`` seconds have passed."""
         try:
-            self._cf.result(timeout)
+            _wait(self._cf, timeout)
         except cf.TimeoutError:
             pass
 
@@ -63,7 +64,7 @@ class TaskRunFuture(Generic[R]):
         """
         self._observed = True
         try:
-            state = self._cf.result(timeout)
+            state = _wait(self._cf, timeout)
         except cf.TimeoutError:
             raise TimeoutError(
                 f"Task run {self.task_run.name!r} did not finish within {timeout} s."
@@ -72,7 +73,7 @@ class TaskRunFuture(Generic[R]):
 
     def final_state(self) -> State:
         """Wait and return the final state without counting as handling a failure."""
-        return self._cf.result()
+        return _wait(self._cf)
 
     def add_done_callback(self, fn: Any) -> None:
         """Call ``fn(self)`` when the run is final (at once if it is already)."""
@@ -81,6 +82,21 @@ class TaskRunFuture(Generic[R]):
     def __repr__(self) -> str:
         state = self._cf.result() if self._cf.done() else self.task_run.state
         return f"TaskRunFuture({self.task_run.name!r}, state={state!r})"
+
+
+def _wait(future: cf.Future[State], timeout: float | None = None) -> State:
+    """``future.result(timeout)`` in short slices, so that Ctrl-C interrupts the wait
+    (a plain wait on a ``concurrent.futures`` future does not wake up for signals)."""
+    if future.done():
+        return future.result()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = 0.25 if deadline is None else min(0.25, max(deadline - time.monotonic(), 0))
+        try:
+            return future.result(step)
+        except cf.TimeoutError:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
 
 
 PrefectFuture = TaskRunFuture

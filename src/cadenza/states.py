@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 import traceback as _tb
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cadenza.exceptions import CancelledRun, CrashedRun, FailedRun, UnfinishedRun
 
 
-class StateType(str, Enum):
+class StateType(StrEnum):
     SCHEDULED = "SCHEDULED"
     PENDING = "PENDING"
     RUNNING = "RUNNING"
@@ -26,9 +26,6 @@ class StateType(str, Enum):
     CRASHED = "CRASHED"
     PAUSED = "PAUSED"
     CANCELLING = "CANCELLING"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 TERMINAL_STATES = frozenset(

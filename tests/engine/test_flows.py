@@ -177,7 +177,7 @@ def test_validation_can_be_turned_off() -> None:
 def test_annotations_that_are_not_types_do_not_break_flows() -> None:
     # A real-world script annotated its return value like this.
     @flow
-    def prepare(path: str, n: "NotAType" = 3) -> tuple([int, int]):  # type: ignore[valid-type]  # noqa: F821
+    def prepare(path: str, n: "NotAType" = 3) -> tuple([int, int]):  # type: ignore[valid-type]  # noqa: F821, UP037, C409
         return (len(path), n)
 
     assert prepare("abc") == (3, 3)

@@ -26,7 +26,7 @@ def flaky(failures: int, exc: type[Exception] = ConnectionError):
 
 
 def test_retries_rerun_the_task_and_record_every_attempt(store: RunStore) -> None:
-    fn, calls = flaky(2)
+    fn, _calls = flaky(2)
     download = task(retries=3, retry_delay_seconds=0.05)(fn)
 
     @flow
@@ -103,7 +103,7 @@ def test_retry_delays_numbers_lists_backoff_and_jitter() -> None:
 
 
 def test_flow_retries_rerun_the_flow(store: RunStore) -> None:
-    fn, calls = flaky(1)
+    fn, _calls = flaky(1)
 
     @flow(retries=1, retry_delay_seconds=0)
     def f() -> int:
@@ -125,7 +125,7 @@ def test_timeout_on_the_main_thread_stops_a_sleeping_task(store: RunStore) -> No
         sleeper()
 
     started = time.monotonic()
-    with pytest.raises(TaskRunTimeoutError, match="0.2 seconds"):
+    with pytest.raises(TaskRunTimeoutError, match=r"0\.2 seconds"):
         f()
     assert time.monotonic() - started < 3
     (run,) = store.list_flow_runs()

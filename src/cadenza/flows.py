@@ -6,9 +6,12 @@ import hashlib
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
 from functools import update_wrapper
+from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from cadenza.engine.retries import RetryDelay, check_retry_options
+from cadenza.results.serializers import Serializer
+from cadenza.results.storage import ResultStorage
 from cadenza.runners.base import TaskRunner
 from cadenza.tasks import _check_hooks, _check_timeout
 
@@ -42,6 +45,9 @@ class Flow(Generic[P, R]):
         on_cancellation: Iterable[FlowHook] | FlowHook | None = None,
         on_crashed: Iterable[FlowHook] | FlowHook | None = None,
         on_running: Iterable[FlowHook] | FlowHook | None = None,
+        persist_result: bool | None = None,
+        result_storage: str | Path | ResultStorage | None = None,
+        result_serializer: str | Serializer | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@flow must decorate a function, got {fn!r}.")
@@ -72,6 +78,13 @@ class Flow(Generic[P, R]):
         self.on_cancellation_hooks = _check_hooks(owner, "on_cancellation", on_cancellation)
         self.on_crashed_hooks = _check_hooks(owner, "on_crashed", on_crashed)
         self.on_running_hooks = _check_hooks(owner, "on_running", on_running)
+        self.persist_result = persist_result
+        self.result_storage = result_storage
+        if result_serializer is not None:
+            from cadenza.results.serializers import get_serializer
+
+            get_serializer(result_serializer)
+        self.result_serializer = result_serializer
         self.is_async = inspect.iscoroutinefunction(fn)
         self.signature = inspect.signature(fn)
         self._validator: Any = None
@@ -121,6 +134,9 @@ class Flow(Generic[P, R]):
             "on_cancellation": self.on_cancellation_hooks,
             "on_crashed": self.on_crashed_hooks,
             "on_running": self.on_running_hooks,
+            "persist_result": self.persist_result,
+            "result_storage": self.result_storage,
+            "result_serializer": self.result_serializer,
         }
         unknown = set(options) - set(current)
         if unknown:
@@ -211,6 +227,9 @@ def flow(
     on_cancellation: Iterable[FlowHook] | FlowHook | None = ...,
     on_crashed: Iterable[FlowHook] | FlowHook | None = ...,
     on_running: Iterable[FlowHook] | FlowHook | None = ...,
+    persist_result: bool | None = ...,
+    result_storage: str | Path | ResultStorage | None = ...,
+    result_serializer: str | Serializer | None = ...,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 
@@ -234,6 +253,10 @@ def flow(__fn: Callable[P, R] | None = None, **options: Any) -> Any:
         task_runner: where submitted tasks run (default ``ThreadPoolTaskRunner()``).
         on_completion, on_failure, on_cancellation, on_crashed, on_running: hooks
             ``fn(flow, flow_run, state)``; a hook that raises is logged, not raised.
+        persist_result: store the results of this flow's tasks (unless a task says
+            otherwise), which makes a failed run resumable with ``flow.retry()``.
+        result_storage: default result storage of its tasks (folder or fsspec URL).
+        result_serializer: default serializer of its tasks' results.
     """
     if __fn is not None:
         return Flow(__fn, **options)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import timedelta
 from functools import update_wrapper
+from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from cadenza.cache_policies import CachePolicy
 from cadenza.engine.retries import RetryDelay, check_retry_options, exponential_backoff
 from cadenza.futures import FutureList, TaskRunFuture
+from cadenza.results.serializers import Serializer
+from cadenza.results.storage import ResultStorage
 from cadenza.settings import get_settings
 from cadenza.states import State
 
@@ -19,7 +24,7 @@ TaskHook = Callable[..., Any]
 """``hook(task, task_run, state)``, called after the run's final state."""
 
 _UNSET: Any = object()
-__all__ = ["Task", "exponential_backoff", "task"]
+__all__ = ["Task", "exponential_backoff", "task", "task_input_hash"]
 
 
 def _check_hooks(
@@ -69,6 +74,13 @@ class Task(Generic[P, R]):
         task_run_name: str | Callable[[], str] | None = None,
         on_completion: Iterable[TaskHook] | TaskHook | None = None,
         on_failure: Iterable[TaskHook] | TaskHook | None = None,
+        cache_policy: CachePolicy | None = None,
+        cache_key_fn: Callable[[Any, dict[str, Any]], str | None] | None = None,
+        cache_expiration: timedelta | None = None,
+        refresh_cache: bool | None = None,
+        persist_result: bool | None = None,
+        result_storage: str | Path | ResultStorage | None = None,
+        result_serializer: str | Serializer | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@task must decorate a function, got {fn!r}.")
@@ -92,6 +104,19 @@ class Task(Generic[P, R]):
         self.on_completion_hooks = _check_hooks(owner, "on_completion", on_completion)
         self.on_failure_hooks = _check_hooks(owner, "on_failure", on_failure)
         self.has_hooks = bool(self.on_completion_hooks or self.on_failure_hooks)
+        from cadenza.engine.caching import check_task_options
+
+        check_task_options(owner, cache_policy, cache_key_fn, cache_expiration, result_serializer)
+        self.cache_policy = cache_policy
+        self.cache_key_fn = cache_key_fn
+        self.cache_expiration = cache_expiration
+        self.refresh_cache = refresh_cache
+        self.persist_result = persist_result
+        self.result_storage = result_storage
+        self.result_serializer = result_serializer
+        self.has_result_options = (
+            cache_policy is not None or cache_key_fn is not None or bool(persist_result)
+        )
         self.is_async = inspect.iscoroutinefunction(fn)
         module = getattr(fn, "__module__", None) or "__main__"
         self.task_key = f"{module}.{getattr(fn, '__qualname__', self.name)}"
@@ -158,6 +183,13 @@ class Task(Generic[P, R]):
             "task_run_name": self.task_run_name,
             "on_completion": self.on_completion_hooks,
             "on_failure": self.on_failure_hooks,
+            "cache_policy": self.cache_policy,
+            "cache_key_fn": self.cache_key_fn,
+            "cache_expiration": self.cache_expiration,
+            "refresh_cache": self.refresh_cache,
+            "persist_result": self.persist_result,
+            "result_storage": self.result_storage,
+            "result_serializer": self.result_serializer,
         }
         unknown = set(options) - set(current)
         if unknown:
@@ -187,6 +219,17 @@ class Task(Generic[P, R]):
             return dict(self.signature.bind_partial(*args, **kwargs).arguments)
         except TypeError:
             return {**{f"arg{i}": a for i, a in enumerate(args)}, **kwargs}
+
+    def bind_with_defaults(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """All arguments by name, defaults included; None if the call does not fit."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:
+            return None
+        bound.apply_defaults()
+        return dict(bound.arguments)
 
     @staticmethod
     def record_inputs() -> bool:
@@ -222,6 +265,18 @@ class Task(Generic[P, R]):
         bound.submit = functools.partial(self.submit, instance)  # type: ignore[attr-defined]
         bound.map = functools.partial(self.map, instance)  # type: ignore[attr-defined]
         return bound
+
+
+def task_input_hash(context: Any, arguments: dict[str, Any]) -> str | None:
+    """A ``cache_key_fn`` hashing the task, its source code and its arguments.
+
+    Prefect's helper of the same name: ``@task(cache_key_fn=task_input_hash)``.
+    """
+    from cadenza.cache_policies import source_hash
+    from cadenza.hashing import hash_objects
+
+    task = context.task
+    return hash_objects(task.task_key, source_hash(task.fn), arguments)
 
 
 _engine_call: Callable[..., Any] | None = None
@@ -272,6 +327,13 @@ def task(
     task_run_name: str | Callable[[], str] | None = ...,
     on_completion: Iterable[TaskHook] | TaskHook | None = ...,
     on_failure: Iterable[TaskHook] | TaskHook | None = ...,
+    cache_policy: CachePolicy | None = ...,
+    cache_key_fn: Callable[[Any, dict[str, Any]], str | None] | None = ...,
+    cache_expiration: timedelta | None = ...,
+    refresh_cache: bool | None = ...,
+    persist_result: bool | None = ...,
+    result_storage: str | Path | ResultStorage | None = ...,
+    result_serializer: str | Serializer | None = ...,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 
@@ -296,6 +358,16 @@ def task(__fn: Callable[P, R] | None = None, **options: Any) -> Any:
             parameters, or a callable returning the name.
         on_completion: hooks called after the run completes.
         on_failure: hooks called after the run fails for good.
+        cache_policy: what the cache key is made of (``INPUTS``, ``TASK_SOURCE``,
+            ``INPUTS + TASK_SOURCE``... from :mod:`cadenza.cache_policies`); a run
+            whose key has a stored, unexpired result is not run but ``Cached``.
+        cache_key_fn: ``fn(context, parameters) -> str`` computing the key instead.
+        cache_expiration: how long a cached result may be reused.
+        refresh_cache: run even on a cache hit, and store the new result.
+        persist_result: store the result (default: when caching, or when the flow
+            says so); stored results make a failed flow run resumable.
+        result_storage: a folder or fsspec URL (default ``CADENZA_HOME/results``).
+        result_serializer: ``"cloudpickle"`` (default) or ``"json"``.
     """
     if __fn is not None:
         return Task(__fn, **options)

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from cadenza.context import TaskRunContext, _flow_run_ctx, _tags, _task_run_ctx
+from cadenza.engine.caching import ResultOptions, compute_key, lookup, persist, result_options
 from cadenza.engine.inputs import find_futures, has_special, resolve
 from cadenza.engine.retries import retry_delay
 from cadenza.engine.timeouts import Timeout
@@ -24,7 +25,6 @@ from cadenza.runs import TaskRun
 from cadenza.settings import get_settings
 from cadenza.states import (
     AwaitingRetry,
-    Completed,
     Crashed,
     Failed,
     Retrying,
@@ -55,10 +55,12 @@ class TaskRunEngine:
 
     __slots__ = (
         "args",
+        "cache_key",
         "flow_ctx",
         "kwargs",
         "log_prints",
         "reporter",
+        "results",
         "state",
         "task",
         "task_run",
@@ -82,6 +84,8 @@ class TaskRunEngine:
         self.kwargs = kwargs
         self.flow_ctx = flow_ctx
         self.upstream = upstream
+        self.results: ResultOptions | None = None
+        self.cache_key: str | None = None
         log_prints = task.log_prints
         if flow_ctx is not None:
             self.reporter = reporter = flow_ctx.reporter
@@ -226,7 +230,57 @@ class TaskRunEngine:
             "run_label": f"Task run {tr.name!r}",
         }
 
+    # -- results and caching ------------------------------------------------------------------
+    def wants_results(self) -> bool:
+        flow_ctx = self.flow_ctx
+        return self.task.has_result_options or (
+            flow_ctx is not None and bool(flow_ctx.flow.persist_result)
+        )
+
+    def begin_results(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], run_ctx: TaskRunContext
+    ) -> bool:
+        """Resolve where results go and look the cache up.
+
+        Returns True when the run is over already: a cached result was found (state
+        ``Cached``) or the cache key could not be computed (state ``Failed``).
+        """
+        task = self.task
+        options = self.results = result_options(task, self.flow_ctx)
+        if options is None or options.policy is None:
+            return False
+        inputs = task.bind_with_defaults(args, kwargs)
+        if inputs is None:  # the call does not match the signature: let it raise
+            return False
+        try:
+            key = compute_key(options, task, self.task_run, self.flow_ctx, run_ctx, inputs)
+        except Exception as exc:  # an unhashable input, or a cache_key_fn that raised
+            self.set_state(Failed(exception=exc, traceback=None))
+            logger.error("%s", exc, extra=self._log_extra())
+            return True
+        self.cache_key = key
+        if key is None:
+            return False
+        cached = lookup(options, key, self.task_run)
+        if cached is None:
+            return False
+        self.set_state(cached)
+        return True
+
+    def completed(self, result: Any) -> State:
+        """The Completed state of a successful attempt, with the result stored if asked."""
+        options = self.results
+        if options is None:
+            return quick_state(_COMPLETED, "Completed", _now(), result)
+        details = persist(options, self.cache_key, self.task, self.task_run, result)
+        return State(_COMPLETED, "Completed", result=result, data=details)
+
     # -- after the final state ------------------------------------------------------------
+    def finish(self) -> State:
+        if self.task.has_hooks:
+            self.run_hooks()
+        return self.state
+
     def run_hooks(self) -> None:
         task = self.task
         hooks = task.on_completion_hooks if self.state.type is _COMPLETED else task.on_failure_hooks
@@ -254,8 +308,11 @@ class TaskRunEngine:
         timeout = task.timeout_seconds
         task_run = self.task_run
         emit = self.reporter.emit
-        token = _task_run_ctx.set(TaskRunContext(task, task_run, self.flow_ctx, self.log_prints))
+        run_ctx = TaskRunContext(task, task_run, self.flow_ctx, self.log_prints)
+        token = _task_run_ctx.set(run_ctx)
         try:
+            if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
+                return self.finish()
             attempt = 1
             self.state = task_run.state = state = quick_state(_RUNNING, "Running", _now())
             emit(TaskRunStateChanged(task_run.id, state))
@@ -275,16 +332,12 @@ class TaskRunEngine:
                     attempt += 1
                     self.set_state(Retrying())
                     continue
-                self.state = task_run.state = state = quick_state(
-                    _COMPLETED, "Completed", _now(), result
-                )
+                self.state = task_run.state = state = self.completed(result)
                 emit(TaskRunStateChanged(task_run.id, state))
                 break
         finally:
             _task_run_ctx.reset(token)
-        if task.has_hooks:
-            self.run_hooks()
-        return self.state
+        return self.finish()
 
     async def run_async(self) -> State:
         call = self.prepare_call()
@@ -292,10 +345,11 @@ class TaskRunEngine:
             return self.state
         args, kwargs = call
         task = self.task
-        token = _task_run_ctx.set(
-            TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints)
-        )
+        run_ctx = TaskRunContext(task, self.task_run, self.flow_ctx, self.log_prints)
+        token = _task_run_ctx.set(run_ctx)
         try:
+            if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
+                return self.finish()
             attempt = 1
             self.set_state(Running())
             while True:
@@ -309,13 +363,11 @@ class TaskRunEngine:
                     attempt += 1
                     self.set_state(Retrying())
                     continue
-                self.set_state(Completed(result=result))
+                self.set_state(self.completed(result))
                 break
         finally:
             _task_run_ctx.reset(token)
-        if task.has_hooks:
-            self.run_hooks()
-        return self.state
+        return self.finish()
 
     def run_in_worker(self) -> State:
         """Run in a task runner's thread: never raises, always returns a final state."""

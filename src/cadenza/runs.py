@@ -37,6 +37,8 @@ class FlowRun:
     end_time: float | None = None
     history: list[State] | None = None
     """Every state the run went through, oldest first (only when read from the store)."""
+    entrypoint: str | None = None
+    """Where the flow function lives: ``path/to/file.py:function`` or ``module:function``."""
 
     @property
     def duration(self) -> float | None:

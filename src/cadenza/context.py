@@ -35,6 +35,7 @@ class FlowRunContext:
         "flow_run",
         "futures",
         "log_prints",
+        "previous_subflows",
         "record_inputs",
         "reporter",
         "task_runner",
@@ -57,6 +58,8 @@ class FlowRunContext:
 
         self.record_inputs = get_settings().record_inputs
         self.dynamic_keys: dict[str, int] = {}
+        self.previous_subflows: dict[tuple[str, int], str] = {}
+        """Subflow runs of earlier attempts, by (flow name, call index), when resuming."""
         self.futures: list[TaskRunFuture[Any]] = []
         self._logger: logging.LoggerAdapter[Any] | None = None
         self._token: Any = None

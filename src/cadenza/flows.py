@@ -150,11 +150,11 @@ class Flow(Generic[P, R]):
     # -- helpers for the engine -------------------------------------------------------------------
     def prepare_parameters(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Bind and validate the call's arguments.
 
-        Returns the positional and keyword arguments to call the function with, and
-        the JSON form of the parameters to record.
+        Returns the positional and keyword arguments to call the function with, the
+        parameter values by name, and their JSON form to record.
 
         Raises:
             ParameterTypeError: a missing, unexpected or invalid parameter.
@@ -170,8 +170,54 @@ class Flow(Generic[P, R]):
                 validated = self._validator.validate(owner, dict(bound.arguments))
                 for name, value in validated.items():
                     bound.arguments[name] = value
-        parameters = {name: jsonable(value) for name, value in bound.arguments.items()}
-        return bound.args, bound.kwargs, parameters
+        values = dict(bound.arguments)
+        parameters = {name: jsonable(value) for name, value in values.items()}
+        return bound.args, bound.kwargs, values, parameters
+
+    def retry(self, flow_run_id: str, *, return_state: bool = False) -> Any:
+        """Resume a failed, crashed or cancelled run of this flow.
+
+        The run is executed again as a new attempt of the same flow run, with the
+        same parameters. Task runs that completed and persisted their results in
+        the failed attempt are not run again: they come back ``Cached``, pointing
+        at the task runs that produced them, and execution continues from the
+        first task without a stored result. Subflows resume likewise. If the flow's
+        source changed since the run failed, a warning says so and the run
+        proceeds; tasks whose source changed run again.
+
+        Args:
+            flow_run_id: the id of the run to resume.
+            return_state: return the final state instead of the result.
+
+        Raises:
+            ObjectNotFound: there is no such flow run.
+            NotResumable: the run is of another flow, did not fail, or its
+                parameters were not stored.
+        """
+        from cadenza.engine.flow_engine import run_flow_async, run_flow_sync
+        from cadenza.engine.resume import prepare_resume
+
+        run, parameters = prepare_resume(self, flow_run_id)
+        if self.is_async:
+            return run_flow_async(self, (), parameters, return_state, resume=run)
+        return run_flow_sync(self, (), parameters, return_state, resume=run)
+
+    @property
+    def entrypoint(self) -> str | None:
+        """``module:function`` or ``path/to/file.py:function`` to import this flow
+        from, or None for a flow defined inside a function."""
+        fn = self.fn
+        qualname = getattr(fn, "__qualname__", "")
+        if not qualname or "<locals>" in qualname:
+            return None
+        module = getattr(fn, "__module__", None)
+        if module and module != "__main__":
+            return f"{module}:{qualname}"
+        try:
+            path = inspect.getsourcefile(fn)
+        except TypeError:
+            return None
+        return f"{path}:{qualname}" if path else None
 
     def run_name(self, parameters: dict[str, Any]) -> str:
         from cadenza.utilities.names import generate_run_name

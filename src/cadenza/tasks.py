@@ -119,7 +119,10 @@ class Task(Generic[P, R]):
         )
         self.is_async = inspect.iscoroutinefunction(fn)
         module = getattr(fn, "__module__", None) or "__main__"
-        self.task_key = f"{module}.{getattr(fn, '__qualname__', self.name)}"
+        qualname = getattr(fn, "__qualname__", self.name)
+        self.task_key = f"{module}.{qualname}"
+        if self.name != getattr(fn, "__name__", None):
+            self.task_key += f"[{self.name}]"
         self._signature: inspect.Signature | None = None
         self._fast_names: tuple[str, ...] | None = _fast_names(fn)
         update_wrapper(self, fn)

@@ -202,7 +202,7 @@ def test_flow_parameters_of_any_kind_are_recorded(store: RunStore) -> None:
     (run,) = store.list_flow_runs()
     assert run.parameters["day"] == "2024-01-31"
     assert run.parameters["values"] == [1.0, 2.5]
-    assert run.parameters["extra"] == {"type": "object"}
+    assert run.parameters["extra"] == {"type": "object", "summary": True}
 
 
 def test_run_names_from_templates(store: RunStore) -> None:

@@ -14,8 +14,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cadenza.cache_policies import DEFAULT, CacheContext, CachePolicy, NoCache, resolve_policy
-from cadenza.hashing import UnhashableInputError
+from cadenza.cache_policies import (
+    DEFAULT,
+    CacheContext,
+    CacheKeyFnPolicy,
+    CachePolicy,
+    NoCache,
+    resolve_policy,
+)
+from cadenza.hashing import UnhashableInputError, hash_objects
 from cadenza.results.records import CorruptResult, ResultRecord
 from cadenza.results.serializers import Serializer, get_serializer
 from cadenza.results.storage import ResultStorage
@@ -135,7 +142,7 @@ def compute_key(
         run_context=run_ctx,
     )
     try:
-        return options.policy.compute_key(ctx, inputs)
+        key = options.policy.compute_key(ctx, inputs)
     except UnhashableInputError as exc:
         if not options.implicit_policy:
             raise
@@ -145,6 +152,10 @@ def compute_key(
             extra={"flow_run_id": task_run.flow_run_id, "task_run_id": task_run.id},
         )
         return None
+    if key is None or isinstance(options.policy, CacheKeyFnPolicy):
+        return key  # a cache_key_fn's keys are the user's to share between tasks
+    # Two tasks with the same inputs (and the same source) must not share results.
+    return hash_objects(task.task_key, key)
 
 
 def lookup(options: ResultOptions, key: str, task_run: TaskRun) -> State | None:

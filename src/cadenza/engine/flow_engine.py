@@ -19,6 +19,8 @@ from cadenza.context import (
     _task_run_ctx,
     current_tags,
 )
+from cadenza.engine.parameters import is_lossy
+from cadenza.engine.resume import previous_subflows, save_parameters
 from cadenza.engine.retries import retry_delay
 from cadenza.engine.task_engine import _sleep, call_async
 from cadenza.engine.timeouts import Timeout
@@ -62,17 +64,23 @@ def _host() -> str:
 class FlowRunEngine:
     """One flow run from Pending to a final state."""
 
-    def __init__(self, flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        flow: Flow[Any, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        resume: FlowRun | None = None,
+    ) -> None:
         self.flow = flow
         # Bad parameters fail here, before anything is recorded or run.
-        self.call_args, self.call_kwargs, parameters = flow.prepare_parameters(args, kwargs)
+        self.call_args, self.call_kwargs, values, parameters = flow.prepare_parameters(args, kwargs)
         self.reporter = reporter = get_reporter()
         reporter.check()
         self.parent = parent = FlowRunContext.get()
         parent_task = _task_run_ctx.get()
         self.slot: TaskRun | None = None
         now = time.time()
-        run_id = uuid7()
+        run_id = resume.id if resume is not None else uuid7()
         parent_task_run_id = None
         parent_flow_run_id = None
         if parent_task is not None:
@@ -81,6 +89,12 @@ class FlowRunEngine:
         elif parent is not None:
             key = f"subflow:{flow.name}"
             dynamic_key = parent.next_dynamic_key(key)
+            earlier = parent.previous_subflows.get((flow.name, dynamic_key))
+            if resume is None and earlier is not None:
+                # The parent is being resumed: so is this subflow's earlier run.
+                resume = self._load_run(earlier)
+                if resume is not None:
+                    run_id = resume.id
             slot = TaskRun(
                 id=uuid7(),
                 name=f"{flow.name}-{dynamic_key}",
@@ -96,25 +110,37 @@ class FlowRunEngine:
             self._set_slot_state(Pending(timestamp=now))
             parent_task_run_id = slot.id
             parent_flow_run_id = parent.flow_run.id
-        self.flow_run = FlowRun(
-            id=run_id,
-            name=flow.run_name(parameters),
-            flow_name=flow.name,
-            parameters=parameters,
-            tags=sorted(flow.tags | current_tags()),
-            parent_flow_run_id=parent_flow_run_id,
-            parent_task_run_id=parent_task_run_id,
-            created=now,
-            version=flow.resolved_version(),
-            hostname=_host(),
-            pid=os.getpid(),
-        )
-        reporter.emit(FlowRunCreated(self.flow_run))
-        self.state = self.set_state(Pending(timestamp=now))
+        self.resumed = resume
+        if resume is not None:
+            self.flow_run = resume
+            self.state = resume.state or Pending(timestamp=now)
+        else:
+            self.flow_run = FlowRun(
+                id=run_id,
+                name=flow.run_name(parameters),
+                flow_name=flow.name,
+                parameters=parameters,
+                tags=sorted(flow.tags | current_tags()),
+                parent_flow_run_id=parent_flow_run_id,
+                parent_task_run_id=parent_task_run_id,
+                created=now,
+                version=flow.resolved_version(),
+                hostname=_host(),
+                pid=os.getpid(),
+                entrypoint=flow.entrypoint,
+            )
+            reporter.emit(FlowRunCreated(self.flow_run))
+            self.state = self.set_state(Pending(timestamp=now))
+            if flow.persist_result and is_lossy(parameters):
+                save_parameters(flow, run_id, values)
         self.ctx: FlowRunContext | None = None
         self._token: Any = None
         self._runner: TaskRunner | None = None
         self._sigterm: Any = None
+
+    def _load_run(self, flow_run_id: str) -> FlowRun | None:
+        store = getattr(self.reporter, "store", None)
+        return store.read_flow_run(flow_run_id) if store is not None else None
 
     # -- states -------------------------------------------------------------------------
     def set_state(self, state: State) -> State:
@@ -157,13 +183,32 @@ class FlowRunEngine:
 
             patch_print()
         self.ctx = FlowRunContext(flow, self.flow_run, self.reporter, runner, bool(log_prints))
+        if self.resumed is not None:
+            store = getattr(self.reporter, "store", None)
+            if store is not None:
+                self.ctx.previous_subflows = previous_subflows(store, self.flow_run.id)
         self._token = _flow_run_ctx.set(self.ctx)
         if self.parent is None and threading.current_thread() is threading.main_thread():
             self._install_sigterm()
         from cadenza.logging.loggers import setup_logging
 
         setup_logging()
-        self._log(logging.INFO, "Beginning flow run %r for flow %r", self.flow_run.name, flow.name)
+        if self.resumed is None:
+            self._log(
+                logging.INFO, "Beginning flow run %r for flow %r", self.flow_run.name, flow.name
+            )
+        else:
+            self._log(
+                logging.INFO, "Resuming flow run %r of flow %r", self.flow_run.name, flow.name
+            )
+            current = flow.resolved_version()
+            if self.resumed.version and current and self.resumed.version != current:
+                self._log(
+                    logging.WARNING,
+                    "The source of flow %r changed since this run failed; resuming anyway "
+                    "(tasks whose source changed run again).",
+                    flow.name,
+                )
 
     def _install_sigterm(self) -> None:
         try:
@@ -343,7 +388,10 @@ class FlowRunEngine:
         return self.state.result()
 
     def begin_attempt(self, attempt: int) -> None:
-        self.set_state(Running() if attempt == 1 else Retrying())
+        if attempt == 1 and self.resumed is not None:
+            self.set_state(Retrying(message="Resumed: a new attempt of this run"))
+        else:
+            self.set_state(Running() if attempt == 1 else Retrying())
         if attempt == 1:
             for hook in self.flow.on_running_hooks:
                 try:
@@ -355,9 +403,13 @@ class FlowRunEngine:
 
 
 def run_flow_sync(
-    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+    flow: Flow[Any, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    return_state: bool,
+    resume: FlowRun | None = None,
 ) -> Any:
-    engine = FlowRunEngine(flow, args, kwargs)
+    engine = FlowRunEngine(flow, args, kwargs, resume)
     engine.enter()
     try:
         attempt = 1
@@ -386,9 +438,13 @@ def run_flow_sync(
 
 
 async def run_flow_async(
-    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+    flow: Flow[Any, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    return_state: bool,
+    resume: FlowRun | None = None,
 ) -> Any:
-    engine = FlowRunEngine(flow, args, kwargs)
+    engine = FlowRunEngine(flow, args, kwargs, resume)
     engine.enter()
     try:
         attempt = 1

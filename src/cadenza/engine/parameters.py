@@ -165,24 +165,39 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _summary(value: Any) -> dict[str, Any]:
+    return {**summarize_value(value), "summary": True}
+
+
+def is_lossy(value: Any) -> bool:
+    """Whether a JSON form made by :func:`jsonable` summarized some value away."""
+    if isinstance(value, dict):
+        if value.get("summary") is True and "type" in value:
+            return True
+        return any(is_lossy(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_lossy(v) for v in value)
+    return False
+
+
 def jsonable(value: Any, depth: int = 0) -> Any:
     """A JSON-serializable form of a parameter value, for the run record.
 
     Plain data is kept; dates, paths, enums, UUIDs, dataclasses and pydantic models
     are converted; anything else (DataFrames, arrays, models) becomes a short
-    summary, never a full dump.
+    summary marked ``"summary": true``, never a full dump.
     """
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, str) and len(value) > 2000:
             return value[:2000] + "…"
         return value
     if depth > 6:
-        return summarize_value(value)
+        return _summary(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v, depth + 1) for k, v in list(value.items())[:1000]}
     if isinstance(value, list | tuple | set | frozenset):
         if len(value) > 1000:
-            return summarize_value(value)
+            return _summary(value)
         return [jsonable(v, depth + 1) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
@@ -200,4 +215,4 @@ def jsonable(value: Any, depth: int = 0) -> Any:
             return jsonable(dump(mode="json"), depth + 1)
         except Exception:
             pass
-    return summarize_value(value)
+    return _summary(value)

@@ -1,0 +1,1 @@
+"""The harness behind ``make bench``: runs the workloads, compares, reports."""

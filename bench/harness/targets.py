@@ -1,0 +1,25 @@
+"""cadenza's performance targets, checked against the measured figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure cadenza must stay under."""
+
+    limit: float
+    text: str
+
+    def met_by(self, value: float | None) -> bool | None:
+        """True or False, or None when there is no figure to judge."""
+        if value is None:
+            return None
+        return value < self.limit
+
+
+SEQUENTIAL_OVERHEAD = Target(30.0, "< 30 µs")
+ONE_TASK_FLOW = Target(0.5, "< 0.5 s")
+IMPORT = Target(150.0, "< 150 ms")
+PEAK_MEMORY = Target(300.0, "< 300 MB")

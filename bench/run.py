@@ -1,0 +1,161 @@
+"""``make bench``: the same workloads on plain Python, cadenza and Prefect 3, compared.
+
+Usage: python bench/run.py [--quick] [--only NAME ...] [--skip-prefect] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import environments, measures, report
+from harness.environments import BENCH_DIR, OUT_DIR, Framework
+from harness.machine import describe, load_average
+from harness.plan import FULL, QUICK, WORKLOADS, Plan
+from harness.processes import ProcessRun
+from harness.profiling import profile_workload
+from harness.rows import RecordingRow, Row
+from harness.session import Session
+
+PROFILE_SIZE = 10_000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="Compare plain Python, cadenza and Prefect 3 on the same workloads.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, one process each: a smoke run"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help=f"run only these workloads (repeat or separate with commas): {', '.join(WORKLOADS)}",
+    )
+    parser.add_argument("--skip-prefect", action="store_true", help="plain Python and cadenza only")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help=f"also cProfile cadenza's sequential workload at N={PROFILE_SIZE:,}",
+    )
+    args = parser.parse_args(argv)
+    if args.only:
+        names = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(WORKLOADS))
+        if unknown:
+            parser.error(
+                f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}"
+            )
+        args.only = names
+    return args
+
+
+def build_plan(args: argparse.Namespace) -> Plan:
+    plan = QUICK if args.quick else FULL
+    if args.only:
+        plan = dataclasses.replace(plan, workloads=tuple(w for w in WORKLOADS if w in args.only))
+    if args.skip_prefect:
+        plan = dataclasses.replace(plan, frameworks=("plain", "cadenza"))
+    return plan
+
+
+def measure(session: Session) -> list[Row]:
+    rows: list[Row] = []
+    for workload in session.plan.workloads:
+        if workload in measures.TASK_WORKLOADS:
+            rows.append(measures.task_overhead(session, workload))
+        elif workload == "startup":
+            rows += measures.startup(session)
+        elif workload == "import":
+            rows += measures.imports(session)
+        elif workload == "memory":
+            rows += measures.memory(session)
+    return rows
+
+
+def load_frameworks(plan: Plan) -> tuple[dict[str, Framework], dict[str, str]]:
+    """The frameworks taking part (installing Prefect if needed) and their versions."""
+    frameworks = {"plain": environments.plain(), "cadenza": environments.cadenza()}
+    versions = {"cadenza": frameworks["cadenza"].version}
+    if "prefect" in plan.frameworks:
+        prefect, prefect_versions = environments.prefect(OUT_DIR / "prefect-install.log")
+        frameworks["prefect"] = prefect
+        versions["prefect"] = prefect_versions["prefect"]
+        versions["fastapi"] = prefect_versions["fastapi"]
+    return frameworks, versions
+
+
+def write_outputs(
+    session: Session, machine: dict[str, str], rows: list[Row], recording: list[RecordingRow]
+) -> None:
+    """bench/out/latest.json always; bench/RESULTS.md after a full run in which nothing failed."""
+    plan = session.plan
+    report.write(
+        OUT_DIR / "latest.json", report.latest_json(plan, machine, rows, recording, session)
+    )
+    if plan.is_complete and not failed_runs(session):
+        report.write(
+            BENCH_DIR / "RESULTS.md", report.results_markdown(plan, machine, rows, recording)
+        )
+        print("\nWrote bench/RESULTS.md and bench/out/latest.json.")
+    else:
+        reason = "some runs failed" if failed_runs(session) else "not a full run"
+        print(f"\nWrote bench/out/latest.json; bench/RESULTS.md is left as it was ({reason}).")
+    for case, run in session.failures:
+        print(f"failed: {case} {run.framework} N={run.n:,} (bench/out/logs/{run.log_name})")
+
+
+def failed_runs(session: Session) -> list[tuple[str, ProcessRun]]:
+    """Failed processes of plain Python or cadenza; Prefect's own failures are only reported."""
+    return [(case, run) for case, run in session.failures if run.framework != "prefect"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = build_plan(args)
+    started = time.perf_counter()
+    load_before = load_average()
+    logs = OUT_DIR / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    frameworks, versions = load_frameworks(plan)
+    print(
+        f"bench ({plan.mode}): {', '.join(plan.workloads)} on {', '.join(frameworks)}; "
+        f"process logs in bench/out/logs/",
+        flush=True,
+    )
+
+    with tempfile.TemporaryDirectory(prefix="bench-homes-") as scratch:
+        session = Session(
+            plan, frameworks, Path(scratch), logs, say=lambda line: print(line, flush=True)
+        )
+        rows = measure(session)
+        recording = measures.recording(session)
+        profile = None
+        if args.profile:
+            home = Path(scratch) / "profile-home"
+            profile = profile_workload(
+                "sequential", frameworks["cadenza"], PROFILE_SIZE, home, OUT_DIR
+            )
+
+    machine = describe(versions)
+    machine["load_before"] = load_before
+    machine["duration"] = f"{(time.perf_counter() - started) / 60:.1f} min ({plan.mode})"
+    print()
+    print(report.console(rows, recording))
+    if profile:
+        print(f"\ncProfile of cadenza's timed sequential flow, N={PROFILE_SIZE:,} (main thread):")
+        print(profile)
+    write_outputs(session, machine, rows, recording)
+    return 1 if failed_runs(session) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""The cost of importing the framework (N is ignored)."""
+
+from common import Measurement
+
+measurement = Measurement()
+measurement.time_import()

@@ -40,7 +40,31 @@ class LogEmitted(NamedTuple):
     entry: LogEntry
 
 
-Event = FlowRunCreated | TaskRunCreated | FlowRunStateChanged | TaskRunStateChanged | LogEmitted
+class ArtifactCreated(NamedTuple):
+    """An artifact was created (see :class:`~cadenza.runs.Artifact`).
+
+    ``data`` is the artifact's content as JSON text, written when it was created, so
+    that later changes to the objects it came from do not change it.
+    """
+
+    id: str
+    type: str
+    data: str
+    key: str | None = None
+    description: str | None = None
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+    created: float = 0.0
+
+
+Event = (
+    FlowRunCreated
+    | TaskRunCreated
+    | FlowRunStateChanged
+    | TaskRunStateChanged
+    | LogEmitted
+    | ArtifactCreated
+)
 
 
 def summarize_value(value: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Records of flows, flow runs, task runs and log lines.
+"""Records of flows, flow runs, task runs, log lines and artifacts.
 
 The engine creates and updates these while a run executes; the store returns them
 when runs are read back. Hooks receive them (``on_failure(task, task_run, state)``).
@@ -110,3 +110,26 @@ class LogEntry:
     message: str
     timestamp: float
     id: int | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Artifact:
+    """A markdown text, a table or a link created by a run (or outside any run).
+
+    ``data`` depends on ``type``: the markdown text for ``markdown``; for ``table``,
+    ``{"columns": [...] or None, "rows": [[...], ...]}``; for ``link``,
+    ``{"link": ..., "link_text": ... or None}``. Artifacts sharing a ``key`` are the
+    versions of one artifact; the newest is the current one.
+    """
+
+    id: str
+    type: str
+    """``markdown``, ``table`` or ``link``."""
+    data: Any
+    key: str | None = None
+    description: str | None = None
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+    created: float = 0.0
+    version: int | None = None
+    """Its rank among the artifacts of its key, oldest first, from 1 (None without a key)."""

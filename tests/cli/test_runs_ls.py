@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,29 @@ def test_filters(recorded: Recorded, invoke: Invoke, args: list[str], expected: 
 def test_limit_says_how_many_more(recorded: Recorded, invoke: Invoke) -> None:
     out = invoke("runs", "ls", "--limit", "2").output
     assert "Showing 2 of 3 runs; use --limit to see more." in out
+
+
+def test_states_by_type_and_by_name_are_one_query_with_a_total(
+    recorded: Recorded, invoke: Invoke
+) -> None:
+    out = invoke("runs", "ls", "--state", "completed", "--state", "cached", "--limit", "1").output
+    assert recorded.child.name in out
+    assert "Showing 1 of 2 runs; use --limit to see more." in out
+
+
+def test_lists_while_another_process_holds_the_write_lock(
+    recorded: Recorded, home: Path, invoke: Invoke
+) -> None:
+    con = sqlite3.connect(home / "cadenza.db", isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        rows = json.loads(invoke("runs", "ls", "--json").output)
+        assert time.monotonic() - started < 5
+        assert len(rows) == 3
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
 
 
 def test_nothing_matches(recorded: Recorded, invoke: Invoke) -> None:

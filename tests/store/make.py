@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cadenza.events import (
+    ArtifactCreated,
     Event,
     FlowRunCreated,
     FlowRunStateChanged,
@@ -117,6 +118,34 @@ def log(
     else:
         entry = LogEntry(run.flow_run_id, run.id, level, name, message, timestamp)
     return LogEmitted(entry)
+
+
+def artifact(
+    run: FlowRun | TaskRun | None = None,
+    *,
+    key: str | None = None,
+    type: str = "markdown",
+    data: str = '"# report"',
+    description: str | None = None,
+    created: float = T0,
+) -> ArtifactCreated:
+    """The creation of an artifact of ``run`` (a flow run, a task run or no run)."""
+    if isinstance(run, FlowRun):
+        flow_run_id, task_run_id = run.id, None
+    elif isinstance(run, TaskRun):
+        flow_run_id, task_run_id = run.flow_run_id, run.id
+    else:
+        flow_run_id = task_run_id = None
+    return ArtifactCreated(
+        id=uuid7(),
+        type=type,
+        data=data,
+        key=key,
+        description=description,
+        flow_run_id=flow_run_id,
+        task_run_id=task_run_id,
+        created=created,
+    )
 
 
 def names(history: Iterable[State] | None) -> list[str]:

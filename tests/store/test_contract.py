@@ -12,7 +12,7 @@ import pytest
 
 from cadenza.events import Event
 from cadenza.exceptions import StoreError
-from cadenza.runs import FlowRun, LogEntry, TaskRun
+from cadenza.runs import Artifact, FlowRun, LogEntry, TaskRun
 from cadenza.states import (
     AwaitingRetry,
     Cached,
@@ -62,6 +62,12 @@ def test_an_empty_store_answers_none_or_empty(store: RunStore) -> None:
     assert store.read_logs(unknown, include_subflows=True, task_run_id=unknown) == []
     assert store.resolve_run_id("0189") == []
     assert store.resolve_run_id("") == []
+    assert store.read_artifact(unknown) is None
+    assert store.read_artifact_by_key("report") is None
+    assert store.read_artifact_by_key("report", version=1) is None
+    assert store.list_artifacts() == []
+    assert store.list_artifacts(key="report", latest_only=True, before_id=unknown) == []
+    assert store.resolve_artifact_id("0189") == []
 
 
 def test_an_empty_batch_changes_nothing(store: RunStore) -> None:
@@ -82,6 +88,7 @@ def test_a_flow_run_reads_back_with_every_field(store: RunStore) -> None:
         version="abc123",
         hostname="box",
         pid=4242,
+        entrypoint="pipelines/train.py:train",
     )
     record(store, make.completed(run, clock))
     got = store.read_flow_run(run.id)
@@ -90,6 +97,9 @@ def test_a_flow_run_reads_back_with_every_field(store: RunStore) -> None:
     assert got.parameters == {"month": 3, "path": "data/x.parquet", "nested": {"a": [1, 2.5, None]}}
     assert got.tags == ["gpu", "nightly"]
     assert (got.created, got.version, got.hostname, got.pid) == (T0, "abc123", "box", 4242)
+    assert got.entrypoint == "pipelines/train.py:train"
+    (listed,) = store.list_flow_runs()
+    assert listed.entrypoint == "pipelines/train.py:train"
     assert got.parent_flow_run_id is None
     assert got.parent_task_run_id is None
     assert names(got.history) == ["Pending", "Running", "Completed"]
@@ -551,6 +561,18 @@ FILTERS: dict[str, tuple[FlowRunFilter, list[str]]] = {
         FlowRunFilter(flow_name="train", tags=["nightly"], state_types=[StateType.COMPLETED]),
         ["train-ok"],
     ),
+    "state types or state names": (
+        FlowRunFilter(state_types=[StateType.FAILED], state_names=["Cached"]),
+        ["grandchild", "etl-cached", "train-failed"],
+    ),
+    "state types or names, with another filter": (
+        FlowRunFilter(flow_name="etl", state_types=[StateType.CRASHED], state_names=["Cached"]),
+        ["etl-crashed", "etl-cached"],
+    ),
+    "state types or names, neither matching": (
+        FlowRunFilter(state_types=[StateType.SCHEDULED], state_names=["Late"]),
+        [],
+    ),
 }
 
 
@@ -820,6 +842,170 @@ def test_resolve_run_id_by_prefix(store: RunStore) -> None:
     )
     assert store.resolve_run_id("zzz") == []
     assert store.resolve_run_id("   ") == []
+
+
+# -- artifacts -----------------------------------------------------------------------------
+def test_an_artifact_reads_back_with_every_field(store: RunStore) -> None:
+    clock = Clock()
+    flow = make.flow_run()
+    task = make.task_run(flow)
+    table = make.artifact(
+        task,
+        key="scores",
+        type="table",
+        data='{"columns":["model","rmse"],"rows":[["ridge",1.5],["tree",null]]}',
+        description="Scores *by model*",
+        created=T0 + 5,
+    )
+    record(store, make.completed(flow, clock) + make.completed(task, clock) + [table])
+    got = store.read_artifact(table.id)
+    assert got is not None
+    assert (got.id, got.key, got.type, got.description) == (
+        table.id,
+        "scores",
+        "table",
+        "Scores *by model*",
+    )
+    assert got.data == {"columns": ["model", "rmse"], "rows": [["ridge", 1.5], ["tree", None]]}
+    assert (got.flow_run_id, got.task_run_id, got.created, got.version) == (
+        flow.id,
+        task.id,
+        T0 + 5,
+        1,
+    )
+
+
+def test_artifacts_of_no_run_or_of_unknown_runs_are_recorded(store: RunStore) -> None:
+    outside = make.artifact(None, key="notes")
+    orphan = make.artifact(make.flow_run(), data='{"link":"https://x.org","link_text":null}')
+    record(store, [outside, orphan])
+    got = store.read_artifact(outside.id)
+    assert got is not None
+    assert (got.flow_run_id, got.task_run_id, got.data) == (None, None, "# report")
+    keyless = store.read_artifact(orphan.id)
+    assert keyless is not None
+    assert (keyless.key, keyless.version) == (None, None)
+    assert keyless.data == {"link": "https://x.org", "link_text": None}
+
+
+def test_an_artifact_delivered_again_is_recorded_once(store: RunStore) -> None:
+    run = make.flow_run()
+    first = [*make.completed(run, Clock()), make.artifact(run, key="report")]
+    record(store, first, first, [*first, make.artifact(run, key="report")])
+    assert [a.version for a in store.list_artifacts()] == [2, 1]
+
+
+@pytest.fixture
+def versions(store: RunStore) -> dict[str, list[str]]:
+    """Two flow runs; the key ``report`` has three versions, ``model`` one; two
+    artifacts have no key. Ids by name, in the order created."""
+    clock = Clock()
+    first, second = make.flow_run(), make.flow_run()
+    task = make.task_run(second)
+    made = {
+        "report-1": make.artifact(first, key="report", data='"v1"'),
+        "model-1": make.artifact(first, key="model"),
+        "keyless-1": make.artifact(first),
+        "report-2": make.artifact(first, key="report", data='"v2"'),
+        "report-3": make.artifact(task, key="report", data='"v3"'),
+        "keyless-2": make.artifact(second),
+    }
+    record(
+        store,
+        make.completed(first, clock) + list(made.values())[:4],
+        make.completed(second, clock) + make.completed(task, clock) + list(made.values())[4:],
+    )
+    return {
+        "first": [first.id],
+        "second": [second.id],
+        "task": [task.id],
+        **{name: [a.id] for name, a in made.items()},
+    }
+
+
+def names_of(found: list[Artifact], ids: dict[str, list[str]]) -> list[str]:
+    by_id = {v[0]: k for k, v in ids.items()}
+    return [by_id[a.id] for a in found]
+
+
+def test_read_artifact_by_key_gives_the_newest_or_one_version(
+    store: RunStore, versions: dict[str, list[str]]
+) -> None:
+    latest = store.read_artifact_by_key("report")
+    assert latest is not None
+    assert (latest.id, latest.data, latest.version) == (versions["report-3"][0], "v3", 3)
+    for n in (1, 2, 3):
+        found = store.read_artifact_by_key("report", version=n)
+        assert found is not None
+        assert (found.id, found.version, found.data) == (versions[f"report-{n}"][0], n, f"v{n}")
+    assert store.read_artifact_by_key("report", version=0) is None
+    assert store.read_artifact_by_key("report", version=4) is None
+    assert store.read_artifact_by_key("repor") is None
+
+
+LISTINGS: dict[str, tuple[dict[str, object], list[str]]] = {
+    "everything": (
+        {},
+        ["keyless-2", "report-3", "report-2", "keyless-1", "model-1", "report-1"],
+    ),
+    "latest of each key and every keyless one": (
+        {"latest_only": True},
+        ["keyless-2", "report-3", "keyless-1", "model-1"],
+    ),
+    "versions of a key": ({"key": "report"}, ["report-3", "report-2", "report-1"]),
+    "latest of a key": ({"key": "report", "latest_only": True}, ["report-3"]),
+    "of a flow run, with its task runs'": (
+        {"flow_run_id": "second"},
+        ["keyless-2", "report-3"],
+    ),
+    "of a task run": ({"task_run_id": "task"}, ["report-3"]),
+    "latest among those of a run": (
+        {"flow_run_id": "first", "latest_only": True},
+        ["report-2", "keyless-1", "model-1"],
+    ),
+    "key and run": ({"key": "report", "flow_run_id": "first"}, ["report-2", "report-1"]),
+    "unknown key": ({"key": "nope"}, []),
+    "limit": ({"limit": 2}, ["keyless-2", "report-3"]),
+}
+
+
+@pytest.mark.parametrize("case", list(LISTINGS))
+def test_list_artifacts(store: RunStore, versions: dict[str, list[str]], case: str) -> None:
+    args, expected = LISTINGS[case]
+    args = {k: versions[v][0] if k.endswith("_id") else v for k, v in args.items()}
+    found = store.list_artifacts(**args)  # type: ignore[arg-type]
+    assert names_of(found, versions) == expected
+    # Versions count every artifact of the key, whatever the filters.
+    for artifact in found:
+        name = names_of([artifact], versions)[0]
+        expected_version = None if name.startswith("keyless") else int(name.split("-")[1])
+        assert artifact.version == expected_version
+
+
+@pytest.mark.parametrize("latest_only", [False, True])
+def test_artifact_pages_have_no_gaps_or_duplicates(
+    store: RunStore, versions: dict[str, list[str]], latest_only: bool
+) -> None:
+    whole = store.list_artifacts(latest_only=latest_only)
+    pages: list[Artifact] = []
+    before = None
+    while True:
+        page = store.list_artifacts(latest_only=latest_only, limit=2, before_id=before)
+        if not page:
+            break
+        pages.extend(page)
+        before = page[-1].id
+    assert [a.id for a in pages] == [a.id for a in whole]
+
+
+def test_resolve_artifact_id_by_prefix(store: RunStore, versions: dict[str, list[str]]) -> None:
+    report = versions["report-1"][0]
+    assert store.resolve_artifact_id(report) == [report]
+    assert store.resolve_artifact_id(report.upper()[:20]) == [report]
+    everything = sorted(v[0] for k, v in versions.items() if "-" in k)
+    assert store.resolve_artifact_id(report[:4]) == everything
+    assert store.resolve_artifact_id(versions["first"][0]) == []
+    assert store.resolve_artifact_id("") == []
 
 
 # -- lifecycle -----------------------------------------------------------------------------

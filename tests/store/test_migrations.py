@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from cadenza.events import ArtifactCreated
 from cadenza.exceptions import StoreSchemaError
 from cadenza.store.migrate import alembic_config, current_revision, known_revisions, upgrade
 from cadenza.store.schema import SCHEMA_VERSION, metadata
@@ -92,7 +93,7 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
     metadata.create_all(engine)
     engine.dispose()
     assert schema_of(url) == schema_of(created)
-    assert set(schema_of(url)) == {"flows", "flow_runs", "task_runs", "logs"}
+    assert set(schema_of(url)) == {"flows", "flow_runs", "task_runs", "logs", "artifacts"}
 
 
 def test_migrations_go_down_and_up_again(url: str) -> None:
@@ -136,6 +137,8 @@ def test_an_older_database_names_the_command_to_run_then_upgrades(url: str, olde
     try:
         (run,) = store.list_flow_runs()
         assert run.name == "old-run"
+        assert run.entrypoint is None
+        assert store.list_artifacts() == []
         assert [e.message for e in store.read_logs(run.id)] == ["written by an older cadenza"]
         # Lines written before the upgrade stay; new lines are recorded once.
         clock = Clock(T0 + 100)
@@ -149,6 +152,42 @@ def test_an_older_database_names_the_command_to_run_then_upgrades(url: str, olde
             "written by an older cadenza",
             "new line",
         ]
+        # New columns and tables are usable.
+        new_run = make.flow_run(entrypoint="flows.py:train")
+        store.apply(
+            [*make.completed(new_run, clock), ArtifactCreated("a1", "markdown", '"# hi"', "k")]
+        )
+        found = store.read_flow_run(new_run.id)
+        assert found is not None
+        assert found.entrypoint == "flows.py:train"
+        artifact = store.read_artifact_by_key("k")
+        assert artifact is not None
+        assert (artifact.id, artifact.data, artifact.version) == ("a1", "# hi", 1)
+    finally:
+        store.close()
+
+
+def test_going_down_from_artifacts_keeps_runs(url: str) -> None:
+    store = SqlStore(url)
+    parent = make.flow_run(entrypoint="flows.py:train")
+    clock = Clock()
+    store.apply(make.completed(parent, clock) + make.completed(make.task_run(parent), clock))
+    store.close()
+    command.downgrade(alembic_config(url), "0002")
+    assert "artifacts" not in schema_of(url)
+    assert "entrypoint" not in [c[0] for c in schema_of(url)["flow_runs"]["columns"]]
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        assert con.execute("SELECT count(*) FROM task_runs").fetchone() == (1,)
+    finally:
+        con.close()
+    upgrade(url)
+    store = SqlStore(url)
+    try:
+        assert len(store.list_task_runs(parent.id)) == 1
+        found = store.read_flow_run(parent.id)
+        assert found is not None
+        assert found.entrypoint is None
     finally:
         store.close()
 

@@ -61,17 +61,11 @@ def _query(
     types: list[StateType],
     names: list[str],
     limit: int,
-) -> tuple[list[FlowRun], int | None]:
-    """Runs matching ``base`` and any of the states; also their total when known."""
+) -> tuple[list[FlowRun], int]:
+    """Runs matching ``base`` and any of the states; also their total."""
     import dataclasses
 
-    if types and names:
-        # The filter requires both a type and a name to match; "any of" takes two queries.
-        by_type = store.list_flow_runs(dataclasses.replace(base, state_types=types), limit=limit)
-        by_name = store.list_flow_runs(dataclasses.replace(base, state_names=names), limit=limit)
-        merged = {r.id: r for r in [*by_type, *by_name]}
-        ordered = sorted(merged.values(), key=lambda r: r.id, reverse=True)
-        return ordered[:limit], None
+    # A run matches when its state's type is one of ``types`` or its name one of ``names``.
     flt = dataclasses.replace(base, state_types=types or None, state_names=names or None)
     found = store.list_flow_runs(flt, limit=limit)
     total = store.count_flow_runs(flt) if len(found) >= limit else len(found)
@@ -145,9 +139,7 @@ def ls_command(
     _print_runs(store, found, total, filtered)
 
 
-def _print_runs(
-    store: RunStore | None, found: list[FlowRun], total: int | None, filtered: bool
-) -> None:
+def _print_runs(store: RunStore | None, found: list[FlowRun], total: int, filtered: bool) -> None:
     from rich.table import Table
 
     from cadenza.cli.lookup import short_ids
@@ -175,7 +167,7 @@ def _print_runs(
             ", ".join(r.tags),
         )
     print_block(out, table)
-    if total is not None and total > len(found):
+    if total > len(found):
         out.print(f"Showing {len(found)} of {total} runs; use --limit to see more.", style="dim")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cadenza.events import Event
-from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
+from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import StateType
 
 
@@ -20,12 +20,17 @@ from cadenza.states import StateType
 class FlowRunFilter:
     """Which flow runs :meth:`RunStore.list_flow_runs` returns.
 
-    Every field left at None does not filter.
+    Every field left at None does not filter; the fields given must all match, except
+    ``state_types`` and ``state_names``, of which one is enough.
     """
 
     flow_name: str | None = None
     state_types: Sequence[StateType] | None = None
+    """Runs whose current state has one of these types."""
     state_names: Sequence[str] | None = None
+    """Runs whose current state has one of these names. Given with ``state_types``,
+    runs matching either: ``state_types=[FAILED], state_names=["Cached"]`` finds the
+    failed runs and the cached ones."""
     tags: Sequence[str] | None = None
     """Runs having all of these tags."""
     since: float | None = None
@@ -56,7 +61,8 @@ class RunStore(abc.ABC):
         counted, and each is kept. A state event for a run that is neither in the
         store nor created earlier in the batch is dropped, and so is the creation of
         a task run whose flow run is neither (with its states), so that one bad
-        event cannot make a whole batch fail again and again.
+        event cannot make a whole batch fail again and again. An artifact is recorded
+        once per id, whether or not its runs are known.
 
         Raises:
             StoreFullError: the disk is full; nothing of the batch was written.
@@ -127,6 +133,43 @@ class RunStore(abc.ABC):
     @abc.abstractmethod
     def resolve_run_id(self, prefix: str) -> list[str]:
         """Ids of flow runs, then task runs, that start with ``prefix`` (at most 10)."""
+
+    # -- artifacts ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def read_artifact(self, artifact_id: str) -> Artifact | None:
+        """The artifact with this id, or None if unknown."""
+
+    @abc.abstractmethod
+    def read_artifact_by_key(self, key: str, *, version: int | None = None) -> Artifact | None:
+        """The current (newest) artifact with this key, or its ``version``-th, from 1.
+
+        Returns None when no artifact has the key, or when ``version`` is below 1 or
+        above the number of versions.
+        """
+
+    @abc.abstractmethod
+    def list_artifacts(
+        self,
+        *,
+        key: str | None = None,
+        flow_run_id: str | None = None,
+        task_run_id: str | None = None,
+        latest_only: bool = False,
+        limit: int = 100,
+        before_id: str | None = None,
+    ) -> list[Artifact]:
+        """Artifacts matching every filter given, newest first, at most ``limit``.
+
+        ``flow_run_id`` matches the artifacts of the flow run itself and of its task
+        runs (not of its subflow runs). With ``latest_only``, of the matching
+        artifacts that share a key only the newest is returned; those without a key
+        are all returned. ``before_id`` is a cursor, as in :meth:`list_flow_runs`.
+        Returns an empty list when nothing matches.
+        """
+
+    @abc.abstractmethod
+    def resolve_artifact_id(self, prefix: str) -> list[str]:
+        """Ids of artifacts that start with ``prefix``, in id order (at most 10)."""
 
     # -- lifecycle ---------------------------------------------------------------------
     @abc.abstractmethod

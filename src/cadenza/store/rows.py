@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from cadenza.events import summarize_inputs
+from cadenza.events import ArtifactCreated, summarize_inputs
 from cadenza.runs import FlowRun, LogEntry, TaskRun
 from cadenza.states import TERMINAL_STATES, State, StateType
 
@@ -292,6 +292,7 @@ FLOW_RUN_COLUMNS = (
     "pid",
     *STATE_COLUMNS,
     "history",
+    "entrypoint",
 )
 
 
@@ -311,6 +312,7 @@ def flow_run_row(run: FlowRun, flow_id: str, history: list[State]) -> tuple[Any,
         run.pid,
         *derive(history),
         history_json(history),
+        run.entrypoint,
     )
 
 
@@ -354,3 +356,23 @@ def log_rows(entries: Sequence[LogEntry]) -> list[tuple[Any, ...]]:
         digest = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
         out.append((fr, tr, level, name, message, ts, from_bytes(digest, "big", signed=True)))
     return out
+
+
+ARTIFACT_COLUMNS = (
+    "id",
+    "key",
+    "type",
+    "description",
+    "data",
+    "flow_run_id",
+    "task_run_id",
+    "created",
+)
+
+
+def artifact_rows(events: Sequence[ArtifactCreated]) -> list[tuple[Any, ...]]:
+    """Rows of artifacts, in :data:`ARTIFACT_COLUMNS` order."""
+    return [
+        (e.id, e.key, e.type, e.description, e.data, e.flow_run_id, e.task_run_id, e.created)
+        for e in events
+    ]

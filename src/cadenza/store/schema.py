@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0003"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -70,6 +70,9 @@ flow_runs = sa.Table(
     sa.Column("hostname", sa.String(255)),
     sa.Column("pid", sa.Integer),
     *_state_columns(),
+    # Where the flow function lives ("path/to/file.py:function" or "module:function"),
+    # to run it again; NULL in runs of schema 0002 and older.
+    sa.Column("entrypoint", sa.String(1024)),
     sa.Index(None, "flow_id", "id"),
     sa.Index(None, "state_type", "id"),
     sa.Index(None, "parent_flow_run_id"),
@@ -111,6 +114,25 @@ logs = sa.Table(
     sa.Index(None, "flow_run_id", "id"),
     sa.Index(None, "task_run_id"),
     sa.Index(None, "timestamp", "dedup_key", unique=True),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    # Artifacts with the same key are versions of one artifact, newest (highest id)
+    # first; NULL for artifacts without a key.
+    sa.Column("key", sa.String(255)),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("data", sa.Text, nullable=False),
+    # No foreign keys: an artifact may belong to no run, and one whose run is not in
+    # this database is kept.
+    sa.Column("flow_run_id", ID),
+    sa.Column("task_run_id", ID),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index(None, "key", "id"),
+    sa.Index(None, "flow_run_id"),
 )
 
 alembic_version = sa.Table(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadenza.events import (
+    ArtifactCreated,
     Event,
     FlowRunCreated,
     FlowRunStateChanged,
@@ -23,13 +24,14 @@ from cadenza.events import (
     TaskRunStateChanged,
 )
 from cadenza.exceptions import StoreError, StoreSchemaError
-from cadenza.runs import FlowRecord, FlowRun, LogEntry, TaskRun
+from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
-from cadenza.store import dialects, rows
+from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
 from cadenza.store.schema import (
     SCHEMA_VERSION,
     alembic_version,
+    artifacts,
     flow_runs,
     flows,
     logs,
@@ -78,6 +80,7 @@ class SqlStore(RunStore):
         self._insert_flow_run = dialects.insert_ignore(flow_runs, self._dialect)
         self._insert_task_run = dialects.insert_ignore(task_runs, self._dialect)
         self._insert_log = dialects.insert_ignore(logs, self._dialect)
+        self._insert_artifact = dialects.insert_ignore(artifacts, self._dialect)
         self._known_flows: set[str] = set()
         _open_stores.add(self)
         try:
@@ -89,6 +92,8 @@ class SqlStore(RunStore):
     def _make_folder(self, database: str) -> None:
         from pathlib import Path
 
+        if database.startswith("file:"):
+            return  # a URI filename (``sqlite:///file:path?mode=ro&uri=true``)
         folder = Path(database).expanduser().parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -104,14 +109,18 @@ class SqlStore(RunStore):
         return self._url_obj.get_backend_name() == "sqlite"
 
     # -- transactions ------------------------------------------------------------------
-    def _write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in a write transaction, retrying while another writer is busy."""
+    def _write(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T:
+        """Run ``fn`` in a write transaction (a read transaction when ``readonly``),
+        retrying while another writer is busy."""
         self._check_open()
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.01
+        engine: Any = self.engine
+        if readonly:
+            engine = engine.execution_options(cadenza_readonly=True)
         while True:
             try:
-                with self.engine.begin() as conn:
+                with engine.begin() as conn:
                     return fn(conn)
             except sa.exc.SQLAlchemyError as exc:
                 if dialects.is_busy(exc) and time.monotonic() < deadline:
@@ -135,30 +144,48 @@ class SqlStore(RunStore):
 
     # -- schema ----------------------------------------------------------------------------
     def _check_schema(self, create: bool) -> None:
-        def check(conn: Connection) -> None:
-            dialects.lock_for_schema_setup(conn)
+        """Check the schema in a read transaction; take the write lock only to create it.
+
+        A database that has the schema is thus opened without writing, also when it is
+        read-only or another process holds its write lock.
+        """
+
+        def check(conn: Connection) -> bool:
             names = set(sa.inspect(conn).get_table_names())
             if not names:
-                if not create:
-                    raise StoreSchemaError(
-                        f"The database at {self._where} is empty. Run `cadenza db upgrade`."
-                    )
-                metadata.create_all(conn)
-                alembic_version.create(conn)
-                conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
-                return
-            if "alembic_version" not in names or not names >= _CORE_TABLES:
-                raise StoreSchemaError(
-                    f"The database at {self._where} holds tables that are not cadenza's "
-                    f"({', '.join(sorted(names - _CORE_TABLES)[:5])}). Point "
-                    "CADENZA_DATABASE_URL or "
-                    "CADENZA_HOME at a database of cadenza's own."
-                )
-            found = conn.execute(sa.select(alembic_version.c.version_num)).scalar()
-            if found != SCHEMA_VERSION:
-                raise StoreSchemaError(self._schema_message(found))
+                return False
+            self._verify_schema(conn, names)
+            return True
 
-        self._write(check)
+        def create_schema(conn: Connection) -> None:
+            dialects.lock_for_schema_setup(conn)
+            if check(conn):  # another process created it meanwhile
+                return
+            metadata.create_all(conn)
+            alembic_version.create(conn)
+            conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
+
+        if self._write(check, readonly=True):
+            return
+        if not create:
+            raise StoreSchemaError(
+                f"The database at {self._where} is empty. Run `cadenza db upgrade`."
+            )
+        self._write(create_schema)
+
+    def _verify_schema(self, conn: Connection, names: set[str]) -> None:
+        """Raise :class:`StoreSchemaError` unless the tables ``names`` are cadenza's,
+        at the version this cadenza uses."""
+        if "alembic_version" not in names or not names >= _CORE_TABLES:
+            raise StoreSchemaError(
+                f"The database at {self._where} holds tables that are not cadenza's "
+                f"({', '.join(sorted(names - _CORE_TABLES)[:5])}). Point "
+                "CADENZA_DATABASE_URL or "
+                "CADENZA_HOME at a database of cadenza's own."
+            )
+        found = conn.execute(sa.select(alembic_version.c.version_num)).scalar()
+        if found != SCHEMA_VERSION:
+            raise StoreSchemaError(self._schema_message(found))
 
     def _schema_message(self, found: str | None) -> str:
         from cadenza.store.migrate import known_revisions
@@ -212,6 +239,10 @@ class SqlStore(RunStore):
         )
         if b.logs:
             dialects.execute_rows(conn, self._insert_log, rows.LOG_COLUMNS, rows.log_rows(b.logs))
+        if b.artifacts:
+            dialects.execute_rows(
+                conn, self._insert_artifact, rows.ARTIFACT_COLUMNS, rows.artifact_rows(b.artifacts)
+            )
 
     def _insert_runs(
         self,
@@ -437,13 +468,17 @@ class SqlStore(RunStore):
             ]
 
     def resolve_run_id(self, prefix: str) -> list[str]:
+        return self._resolve_ids((flow_runs, task_runs), prefix)
+
+    def _resolve_ids(self, tables: sa.Table | tuple[sa.Table, ...], prefix: str) -> list[str]:
+        """Ids starting with ``prefix`` in ``tables``, table by table, at most 10."""
         prefix = prefix.strip().lower()
         if not prefix:
             return []
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         out: list[str] = []
         with self._read() as conn:
-            for table in (flow_runs, task_runs):
+            for table in tables if isinstance(tables, tuple) else (tables,):
                 q = (
                     sa.select(table.c.id)
                     .where(table.c.id >= prefix, table.c.id < upper)
@@ -454,6 +489,47 @@ class SqlStore(RunStore):
                 if len(out) >= 10:
                     break
         return out
+
+    # -- artifacts -------------------------------------------------------------------------
+    def read_artifact(self, artifact_id: str) -> Artifact | None:
+        query = artifact_queries.select().where(artifacts.c.id == artifact_id)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return artifact_queries.from_row(row) if row else None
+
+    def read_artifact_by_key(self, key: str, *, version: int | None = None) -> Artifact | None:
+        query = artifact_queries.select().where(artifacts.c.key == key)
+        if version is None:
+            query = query.order_by(artifacts.c.id.desc()).limit(1)
+        elif version < 1:
+            return None
+        else:
+            query = query.order_by(artifacts.c.id).offset(version - 1).limit(1)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return artifact_queries.from_row(row) if row else None
+
+    def list_artifacts(
+        self,
+        *,
+        key: str | None = None,
+        flow_run_id: str | None = None,
+        task_run_id: str | None = None,
+        latest_only: bool = False,
+        limit: int = 100,
+        before_id: str | None = None,
+    ) -> list[Artifact]:
+        query = artifact_queries.listing(
+            key=key, flow_run_id=flow_run_id, task_run_id=task_run_id, latest_only=latest_only
+        )
+        if before_id is not None:
+            query = query.where(artifacts.c.id < before_id)
+        query = query.order_by(artifacts.c.id.desc()).limit(limit)
+        with self._read() as conn:
+            return [artifact_queries.from_row(r) for r in conn.execute(query)]
+
+    def resolve_artifact_id(self, prefix: str) -> list[str]:
+        return self._resolve_ids(artifacts, prefix)
 
     def close(self) -> None:
         self._closed = True
@@ -523,7 +599,15 @@ def _append_statement(table: sa.Table, n_states: int) -> Any:
 class _Batch:
     """Events of one batch grouped by table, in order."""
 
-    __slots__ = ("flow_runs", "flow_states", "flows", "logs", "task_runs", "task_states")
+    __slots__ = (
+        "artifacts",
+        "flow_runs",
+        "flow_states",
+        "flows",
+        "logs",
+        "task_runs",
+        "task_states",
+    )
 
     def __init__(self, events: Sequence[Event]) -> None:
         self.flows: dict[str, str] = {}
@@ -532,6 +616,7 @@ class _Batch:
         self.flow_states: dict[str, list[State]] = {}
         self.task_states: dict[str, list[State]] = {}
         self.logs: list[LogEntry] = []
+        self.artifacts: list[ArtifactCreated] = []
         task_states = self.task_states
         task_runs = self.task_runs
         run_id: str
@@ -565,6 +650,8 @@ class _Batch:
                     self.flow_states.setdefault(run.id, []).append(state)
                 if run.flow_name not in self.flows:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
+            elif cls is ArtifactCreated:
+                self.artifacts.append(ev)
 
 
 # -- reading helpers -------------------------------------------------------------------------
@@ -580,6 +667,7 @@ _FR_COLS = [
     flow_runs.c.version,
     flow_runs.c.hostname,
     flow_runs.c.pid,
+    flow_runs.c.entrypoint,
     flow_runs.c.state_type,
     flow_runs.c.state_name,
     flow_runs.c.state_message,
@@ -630,6 +718,7 @@ def _flow_run_from_row(r: Any, with_history: bool) -> FlowRun:
         version=r.version,
         hostname=r.hostname,
         pid=r.pid,
+        entrypoint=r.entrypoint,
         state=state,
         run_count=r.run_count,
         start_time=r.start_time,
@@ -667,10 +756,13 @@ def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
         return query
     if f.flow_name is not None:
         query = query.where(flow_runs.c.flow_id == flow_id_for(f.flow_name))
+    by_state = []
     if f.state_types:
-        query = query.where(flow_runs.c.state_type.in_([StateType(s).value for s in f.state_types]))
+        by_state.append(flow_runs.c.state_type.in_([StateType(s).value for s in f.state_types]))
     if f.state_names:
-        query = query.where(flow_runs.c.state_name.in_(list(f.state_names)))
+        by_state.append(flow_runs.c.state_name.in_(list(f.state_names)))
+    if by_state:
+        query = query.where(sa.or_(*by_state))
     if f.since is not None:
         query = query.where(flow_runs.c.created >= f.since)
     if f.until is not None:

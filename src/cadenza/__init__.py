@@ -8,6 +8,7 @@
 """
 
 from cadenza._version import __version__
+from cadenza.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from cadenza.context import get_run_context, tags
 from cadenza.engine.retries import exponential_backoff
 from cadenza.flows import Flow, flow
@@ -28,6 +29,9 @@ __all__ = [
     "__version__",
     "allow_failure",
     "as_completed",
+    "create_link_artifact",
+    "create_markdown_artifact",
+    "create_table_artifact",
     "exponential_backoff",
     "flow",
     "get_run_context",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,20 +154,27 @@ def find_task_run(store: RunStore, prefix: str) -> TaskRun:
     return run
 
 
-def short_ids(store: RunStore, ids: Iterable[str]) -> dict[str, str]:
+def short_ids(
+    store: RunStore,
+    ids: Iterable[str],
+    resolve: Callable[[str], list[str]] | None = None,
+) -> dict[str, str]:
     """The shortest prefix of each id that names that run alone (at least 8 characters).
 
     Ids are time-ordered, so runs created in the same millisecond share their first
     13 characters; each prefix is made unique among ``ids`` and, for views of up to
     500 ids, checked against the store (``cadenza runs show PREFIX`` then finds it).
+    ``resolve`` finds the ids starting with a prefix (default: the store's run ids;
+    pass ``store.resolve_artifact_id`` for artifacts).
     """
+    resolve = store.resolve_run_id if resolve is None else resolve
     unique = list(dict.fromkeys(ids))
     lengths = _unique_lengths(unique)
     verify = len(unique) <= _VERIFY_LIMIT
     out = {}
     for run_id in unique:
         n = max(MIN_SHORT_ID, lengths[run_id])
-        n = _store_unique_length(store, run_id, n) if verify else max(n, 18)
+        n = _store_unique_length(resolve, run_id, n) if verify else max(n, 18)
         if n < len(run_id) and run_id[n - 1] == "-":
             n += 1
         out[run_id] = run_id[:n]
@@ -196,9 +203,9 @@ def _unique_lengths(ids: list[str]) -> dict[str, int]:
     return out
 
 
-def _store_unique_length(store: RunStore, run_id: str, n: int) -> int:
+def _store_unique_length(resolve: Callable[[str], list[str]], run_id: str, n: int) -> int:
     while n < len(run_id):
-        others = [i for i in store.resolve_run_id(run_id[:n]) if i != run_id]
+        others = [i for i in resolve(run_id[:n]) if i != run_id]
         if not others:
             return n
         n = max(n + 1, max(_common(run_id, i) for i in others) + 1)

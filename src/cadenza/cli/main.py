@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from cadenza.cli.artifacts import artifacts
 from cadenza.cli.db import db
 from cadenza.cli.flows import flows
 from cadenza.cli.output import CliError, echo_json
@@ -36,6 +37,7 @@ def cli() -> None:
 
 cli.add_command(runs)
 cli.add_command(flows)
+cli.add_command(artifacts)
 cli.add_command(db)
 
 

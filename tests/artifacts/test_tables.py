@@ -25,10 +25,15 @@ def test_a_list_of_dicts_has_the_keys_as_columns_in_order_of_appearance() -> Non
 
 
 def test_a_dict_of_lists_has_one_column_per_key_and_pads_short_columns() -> None:
-    table = {"model": ["ridge", "tree", "forest"], "rmse": (4.1, 3.9), 7: np.array([1, 2, 3])}
+    table = {
+        "model": ["ridge", "tree", "forest"],
+        "rmse": (4.1, 3.9),
+        7: np.array([1, 2, 3]),
+        "ok": pd.Series([True, False, True]),
+    }
     assert normalize_table(table) == {
-        "columns": ["model", "rmse", "7"],
-        "rows": [["ridge", 4.1, 1], ["tree", 3.9, 2], ["forest", None, 3]],
+        "columns": ["model", "rmse", "7", "ok"],
+        "rows": [["ridge", 4.1, 1, True], ["tree", 3.9, 2, False], ["forest", None, 3, True]],
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cadenza.cli.main import cli
+from cadenza.settings import reset_settings
 from tests.cli.conftest import Invoke, Recorded
 
 
@@ -43,6 +44,7 @@ def test_json_has_stable_keys_and_both_timestamps(recorded: Recorded, invoke: In
     assert failing["created"].endswith("Z")
     assert failing["created_epoch"] == pytest.approx(recorded.failing.created)
     assert failing["duration_seconds"] >= 0
+    assert failing["entrypoint"].endswith(":failing")
     child = rows[1]
     assert child["parent_flow_run_id"] == recorded.pipeline.id
     assert child["parameters"] == {"k": 5}
@@ -98,6 +100,17 @@ def test_lists_while_another_process_holds_the_write_lock(
     finally:
         con.execute("ROLLBACK")
         con.close()
+
+
+def test_lists_from_a_database_opened_read_only(
+    recorded: Recorded, home: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "CADENZA_DATABASE_URL", f"sqlite:///file:{home / 'cadenza.db'}?mode=ro&uri=true"
+    )
+    reset_settings()
+    rows = json.loads(invoke("runs", "ls", "--json").output)
+    assert [r["id"] for r in rows] == [recorded.failing.id, recorded.child.id, recorded.pipeline.id]
 
 
 def test_nothing_matches(recorded: Recorded, invoke: Invoke) -> None:

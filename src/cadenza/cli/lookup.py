@@ -37,6 +37,8 @@ def database_url() -> str:
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL, or None for other databases and in-memory SQLite.
 
+    URI filenames (``sqlite:///file:/path/cadenza.db?mode=ro&uri=true``) give their path.
+
     Raises:
         CliError: the URL cannot be parsed.
     """
@@ -53,6 +55,10 @@ def sqlite_path(url: str) -> Path | None:
         ) from None
     if not database or database == ":memory:":
         return None
+    if database.startswith("file:"):  # a URI filename: file:path?mode=ro&uri=true
+        database = database.removeprefix("file:")
+        if database.startswith("///"):
+            database = database[2:]
     return Path(database).expanduser()
 
 

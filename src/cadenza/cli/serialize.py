@@ -39,6 +39,7 @@ def flow_run_json(run: FlowRun) -> dict[str, Any]:
         "version": run.version,
         "hostname": run.hostname,
         "pid": run.pid,
+        "entrypoint": run.entrypoint,
     }
     if run.history is not None:
         record["history"] = [state_json(s) for s in run.history]

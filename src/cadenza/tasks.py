@@ -118,7 +118,7 @@ class Task(Generic[P, R]):
             cache_policy is not None or cache_key_fn is not None or bool(persist_result)
         )
         self.is_async = inspect.iscoroutinefunction(fn)
-        module = getattr(fn, "__module__", None) or "__main__"
+        module = _module_name(fn)
         qualname = getattr(fn, "__qualname__", self.name)
         self.task_key = f"{module}.{qualname}"
         if self.name != getattr(fn, "__name__", None):
@@ -292,6 +292,20 @@ def _load_engine() -> Callable[..., Any]:
 
     _engine_call = call_task
     return call_task
+
+
+def _module_name(fn: Callable[..., Any]) -> str:
+    """The module part of a task key: the same whether the file defining the task
+    runs as a script (``__main__``) or is loaded from an entrypoint."""
+    module = getattr(fn, "__module__", None) or "__main__"
+    if module == "__main__" or module.startswith("cadenza_entry_"):
+        try:
+            source = inspect.getsourcefile(fn)
+        except TypeError:
+            source = None
+        if source:
+            return Path(source).stem
+    return module
 
 
 def _fast_names(fn: Callable[..., Any]) -> tuple[str, ...] | None:

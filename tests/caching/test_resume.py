@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cadenza import flow, task
+from cadenza import Task, flow, task
 from cadenza.engine.resume import NotResumable
 from cadenza.exceptions import ObjectNotFound
 from cadenza.states import StateType
@@ -16,7 +16,7 @@ CALLS: list[str] = []
 FAIL_ONCE: set[str] = set()
 
 
-def step(name: str):  # noqa: ANN201 - a task factory
+def step(name: str) -> Task[[int], int]:
     @task(name=name)
     def run(x: int) -> int:
         CALLS.append(name)

@@ -272,3 +272,12 @@ def logs_command(
         as_json=as_json,
         poll_interval=poll_interval,
     )
+
+
+def _register() -> None:
+    from cadenza.cli.retry import retry_command
+
+    runs.add_command(retry_command)
+
+
+_register()

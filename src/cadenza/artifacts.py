@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from cadenza.context import FlowRunContext, TaskRunContext
 from cadenza.events import ArtifactCreated
 from cadenza.exceptions import CadenzaError
+from cadenza.utilities.ids import uuid7
 
 if TYPE_CHECKING:
     from cadenza.reporting.base import Reporter
@@ -146,14 +147,16 @@ def validate_key(key: str | None) -> None:
         raise InvalidArtifact(f"An artifact key must be a str, not a {type(key).__name__}.")
     if _KEY.fullmatch(key) and len(key) <= MAX_KEY_LENGTH:
         return
+    hint = ""
     if not key:
         problem = "is empty"
     elif len(key) > MAX_KEY_LENGTH:
         problem = f"is {len(key)} characters long (at most {MAX_KEY_LENGTH})"
     else:
         problem = "is not valid"
-    suggestion = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:MAX_KEY_LENGTH]
-    hint = f", such as {suggestion!r}" if suggestion and suggestion != key else ""
+        suggestion = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
+        if suggestion:
+            hint = f", such as {suggestion!r}"
     raise InvalidArtifact(
         f"The artifact key {key[:80]!r} {problem}: use only lowercase letters (a-z), "
         f"digits (0-9) and dashes (-){hint}."
@@ -166,8 +169,6 @@ def _create(type_: str, data: Any, key: str | None, description: str | None) -> 
         raise InvalidArtifact(
             f"An artifact description must be a str or None, not a {type(description).__name__}."
         )
-    from cadenza.utilities.ids import uuid7
-
     artifact_id = uuid7()
     flow_run_id, task_run_id, reporter = _current_runs()
     event = ArtifactCreated(
@@ -181,7 +182,7 @@ def _create(type_: str, data: Any, key: str | None, description: str | None) -> 
         created=time.time(),
     )
     if reporter is not None:
-        # Written with the run's other events; the end of the flow run flushes them.
+        # Written with the run's other events; the end of a flow run flushes them.
         reporter.emit(event)
     else:
         from cadenza.reporting import get_reporter

@@ -109,9 +109,9 @@ class SqlStore(RunStore):
         return self._url_obj.get_backend_name() == "sqlite"
 
     # -- transactions ------------------------------------------------------------------
-    def _write(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T:
+    def _transaction(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T:
         """Run ``fn`` in a write transaction (a read transaction when ``readonly``),
-        retrying while another writer is busy."""
+        retrying while another writer keeps the database busy."""
         self._check_open()
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.01
@@ -165,13 +165,13 @@ class SqlStore(RunStore):
             alembic_version.create(conn)
             conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
 
-        if self._write(check, readonly=True):
+        if self._transaction(check, readonly=True):
             return
         if not create:
             raise StoreSchemaError(
                 f"The database at {self._where} is empty. Run `cadenza db upgrade`."
             )
-        self._write(create_schema)
+        self._transaction(create_schema)
 
     def _verify_schema(self, conn: Connection, names: set[str]) -> None:
         """Raise :class:`StoreSchemaError` unless the tables ``names`` are cadenza's,
@@ -208,7 +208,7 @@ class SqlStore(RunStore):
             return
         batch = _Batch(events)
         new_flows = [f for f in batch.flows.items() if f[1] not in self._known_flows]
-        self._write(lambda conn: self._apply(conn, batch, new_flows))
+        self._transaction(lambda conn: self._apply(conn, batch, new_flows))
         self._known_flows.update(fid for _, fid in new_flows)
 
     def _apply(self, conn: Connection, b: _Batch, new_flows: list[tuple[str, str]]) -> None:

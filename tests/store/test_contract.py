@@ -1018,3 +1018,40 @@ def test_using_a_closed_store_is_an_error(store: RunStore) -> None:
     with pytest.raises(StoreError, match="closed"):
         store.apply(make.completed(make.flow_run(), Clock()))
     store.close()  # closing twice is fine
+
+
+def test_count_flow_runs_by_state_in_buckets(store: RunStore) -> None:
+    from cadenza.events import FlowRunCreated
+    from cadenza.runs import FlowRun
+    from cadenza.states import State, StateType
+
+    def run(created: float, kind: StateType) -> FlowRunCreated:
+        fr = FlowRun(
+            id=f"01b00000-0000-7000-8000-{int(created):012d}",
+            name="r",
+            flow_name="fl",
+            created=created,
+        )
+        return FlowRunCreated(fr, State(kind, timestamp=created))
+
+    store.apply(
+        [
+            run(1000, StateType.COMPLETED),
+            run(1010, StateType.FAILED),
+            run(1070, StateType.COMPLETED),
+            run(1075, StateType.COMPLETED),
+        ]
+    )
+    assert sorted(store.count_flow_runs_by_state(), key=lambda r: r[1]) == [
+        (None, StateType.COMPLETED, 3),
+        (None, StateType.FAILED, 1),
+    ]
+    buckets = store.count_flow_runs_by_state(bucket_seconds=60)
+    assert sorted(buckets, key=lambda r: (r[0], r[1])) == [
+        (960.0, StateType.COMPLETED, 1),
+        (960.0, StateType.FAILED, 1),
+        (1020.0, StateType.COMPLETED, 2),
+    ]
+    assert store.count_flow_runs_by_state(FlowRunFilter(flow_name="nope")) == []
+    with pytest.raises(ValueError, match="bucket_seconds"):
+        store.count_flow_runs_by_state(bucket_seconds=0)

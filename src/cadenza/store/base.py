@@ -95,6 +95,19 @@ class RunStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_flow_runs_by_state(
+        self, filter: FlowRunFilter | None = None, *, bucket_seconds: float | None = None
+    ) -> list[tuple[float | None, StateType, int]]:
+        """How many flow runs matching ``filter`` are in each state type.
+
+        With ``bucket_seconds``, counted per time bucket of the runs' creation time:
+        each row is ``(bucket_start, state_type, count)`` with ``bucket_start`` a
+        multiple of ``bucket_seconds`` (seconds since the epoch), ordered by bucket.
+        Without it, ``bucket_start`` is None. Runs without a state are left out.
+        Returns an empty list when nothing matches.
+        """
+
+    @abc.abstractmethod
     def count_flow_runs(self, filter: FlowRunFilter | None = None) -> int:
         """How many flow runs match ``filter`` (0 when none)."""
 

@@ -132,3 +132,11 @@ def execute_rows(
     else:
         result = conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows])
     return int(result.rowcount)
+
+
+def floor_div(column: Any, divisor: float, dialect_name: str) -> Any:
+    """``floor(column / divisor)`` as an integer, in SQL."""
+    if dialect_name == "sqlite":
+        # CAST truncates toward zero, which is floor for the positive times stored.
+        return sa.cast(column / divisor, sa.BigInteger)
+    return sa.cast(sa.func.floor(column / divisor), sa.BigInteger)

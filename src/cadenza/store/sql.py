@@ -371,6 +371,32 @@ class SqlStore(RunStore):
         with self._read() as conn:
             return [_flow_run_from_row(r, with_history=False) for r in conn.execute(query)]
 
+    def count_flow_runs_by_state(
+        self, filter: FlowRunFilter | None = None, *, bucket_seconds: float | None = None
+    ) -> list[tuple[float | None, StateType, int]]:
+        count = sa.func.count().label("n")
+        if bucket_seconds is None:
+            query = sa.select(flow_runs.c.state_type, count).group_by(flow_runs.c.state_type)
+        else:
+            if bucket_seconds <= 0:
+                raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}.")
+            bucket = dialects.floor_div(flow_runs.c.created, bucket_seconds, self._dialect)
+            query = (
+                sa.select(bucket.label("bucket"), flow_runs.c.state_type, count)
+                .group_by(bucket, flow_runs.c.state_type)
+                .order_by(bucket)
+            )
+        query = _apply_filter(
+            query.select_from(flow_runs.join(flows)).where(flow_runs.c.state_type.is_not(None)),
+            filter,
+        )
+        out: list[tuple[float | None, StateType, int]] = []
+        with self._read() as conn:
+            for row in conn.execute(query):
+                start = None if bucket_seconds is None else float(row.bucket) * bucket_seconds
+                out.append((start, StateType(row.state_type), int(row.n)))
+        return out
+
     def count_flow_runs(self, filter: FlowRunFilter | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(flow_runs.join(flows))
         query = _apply_filter(query, filter)

@@ -41,6 +41,8 @@ class Settings:
             (``CADENZA_TASK_RUNNER_MAX_WORKERS``); default ``min(32, cpus + 4)``.
         record_inputs: record a summary of each task run's inputs
             (``CADENZA_RECORD_INPUTS``).
+        server_api_key: the key a server requires from its clients and UI users
+            (``CADENZA_SERVER_API_KEY``); no key means no authentication.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -51,6 +53,7 @@ class Settings:
     flush_interval: float = 0.1
     task_runner_max_workers: int | None = None
     record_inputs: bool = True
+    server_api_key: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

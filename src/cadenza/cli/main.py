@@ -12,6 +12,7 @@ from cadenza.cli.db import db
 from cadenza.cli.flows import flows
 from cadenza.cli.output import CliError, echo_json
 from cadenza.cli.runs import runs
+from cadenza.cli.server import server
 
 
 class CadenzaGroup(click.Group):
@@ -39,6 +40,7 @@ cli.add_command(runs)
 cli.add_command(flows)
 cli.add_command(artifacts)
 cli.add_command(db)
+cli.add_command(server)
 
 
 @cli.command("version")

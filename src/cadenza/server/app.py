@@ -1,0 +1,76 @@
+"""The server application: ``create_app()``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+
+from cadenza import __version__
+from cadenza.server.api import build_router
+from cadenza.server.api.errors import install_error_handlers
+from cadenza.server.services import Service, default_services, supervise
+from cadenza.store.base import RunStore
+
+
+def create_app(
+    store: RunStore | None = None,
+    *,
+    database_url: str | None = None,
+    api_key: str | None = None,
+    services: Sequence[Service] | None = None,
+    ui: bool = True,
+) -> FastAPI:
+    """The cadenza server as an ASGI app.
+
+    Args:
+        store: the store to serve; by default the one of ``database_url``, or of
+            the settings (``CADENZA_DATABASE_URL`` or the embedded SQLite file).
+        api_key: require this bearer token on the API (and a login in the UI).
+        services: background services to run; by default :func:`default_services`.
+        ui: serve the web UI at ``/``.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.store is None:
+            from cadenza.store import get_store
+
+            app.state.store = get_store(database_url)
+        tasks = [asyncio.create_task(supervise(s, app)) for s in app.state.services]
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+
+    app = FastAPI(
+        title="cadenza",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.api_key = api_key
+    app.state.services = list(default_services() if services is None else services)
+    install_error_handlers(app)
+    app.include_router(build_router(), prefix="/api")
+    if ui:
+        _mount_ui(app)
+    return app
+
+
+def _mount_ui(app: FastAPI) -> Any:
+    try:
+        from cadenza.server.ui import mount
+    except ImportError:  # the UI package is optional while it is being built
+        return None
+    return mount(app)

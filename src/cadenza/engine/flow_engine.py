@@ -22,7 +22,7 @@ from cadenza.context import (
 from cadenza.engine.parameters import is_lossy
 from cadenza.engine.resume import previous_subflows, save_parameters
 from cadenza.engine.retries import retry_delay
-from cadenza.engine.task_engine import _sleep, call_async
+from cadenza.engine.task_engine import _sleep, call_async, interrupted_state
 from cadenza.engine.timeouts import Timeout
 from cadenza.events import FlowRunCreated, FlowRunStateChanged, TaskRunCreated, TaskRunStateChanged
 from cadenza.exceptions import FlowRunTimeoutError, TerminationSignal, TimeoutSignal
@@ -31,6 +31,7 @@ from cadenza.reporting import get_reporter
 from cadenza.runs import FlowRun, TaskRun
 from cadenza.states import (
     AwaitingRetry,
+    Cancelled,
     Completed,
     Crashed,
     Failed,
@@ -223,25 +224,24 @@ class FlowRunEngine:
 
     def leave(self) -> None:
         """Leave the run: wait for or abandon submitted runs, flush, call hooks."""
-        crashed = self.state.type is StateType.CRASHED
+        cancelled = self.state.type is StateType.CANCELLED
+        crashed = cancelled or self.state.type is StateType.CRASHED
         runner, self._runner = self._runner, None
         ctx = self.ctx
         if crashed and ctx is not None:
+            verb = "was cancelled" if cancelled else "crashed"
             for f in ctx.futures:
                 if (
                     not f.done()
                     and f.task_run.state is not None
                     and not f.task_run.state.is_final()
                 ):
-                    self.reporter.emit(
-                        TaskRunStateChanged(
-                            f.task_run.id,
-                            Crashed(
-                                message=f"Flow run {self.flow_run.name!r} crashed "
-                                "while this task run was unfinished."
-                            ),
-                        )
+                    message = (
+                        f"Flow run {self.flow_run.name!r} {verb} "
+                        "while this task run was unfinished."
                     )
+                    end = Cancelled(message=message) if cancelled else Crashed(message=message)
+                    self.reporter.emit(TaskRunStateChanged(f.task_run.id, end))
         if runner is not None:
             runner.shutdown(wait=not crashed)
         if self._token is not None:
@@ -336,8 +336,7 @@ class FlowRunEngine:
         elif isinstance(exc, Exception):
             failed = Failed(exception=exc)
         else:
-            name = type(exc).__name__
-            self.set_state(Crashed(exception=exc, message=f"Interrupted by {name}"))
+            self.set_state(interrupted_state(exc, self.reporter, self.flow_run.id))
             return None
         if attempt <= flow.retries:
             self.wait_for_futures()

@@ -17,7 +17,12 @@ from cadenza.engine.inputs import find_futures, has_special, resolve
 from cadenza.engine.retries import retry_delay
 from cadenza.engine.timeouts import Timeout
 from cadenza.events import TaskRunCreated, TaskRunStateChanged
-from cadenza.exceptions import TaskRunTimeoutError, TimeoutSignal, UpstreamTaskError
+from cadenza.exceptions import (
+    TaskRunTimeoutError,
+    TerminationSignal,
+    TimeoutSignal,
+    UpstreamTaskError,
+)
 from cadenza.futures import TaskRunFuture
 from cadenza.reporting import get_reporter
 from cadenza.reporting.base import Reporter
@@ -25,6 +30,7 @@ from cadenza.runs import TaskRun
 from cadenza.settings import get_settings
 from cadenza.states import (
     AwaitingRetry,
+    Cancelled,
     Crashed,
     Failed,
     Retrying,
@@ -175,7 +181,7 @@ class TaskRunEngine:
         elif isinstance(exc, Exception):
             failed = Failed(exception=exc)
         else:
-            self.set_state(Crashed(exception=exc, message=f"Interrupted by {type(exc).__name__}"))
+            self.set_state(interrupted_state(exc, self.reporter, self.task_run.flow_run_id))
             return None
         if attempt <= task.retries and self._should_retry(failed):
             delay = retry_delay(
@@ -379,6 +385,20 @@ class TaskRunEngine:
             return self.run_sync()
         except BaseException as exc:  # a bug in cadenza itself: record it, don't hang
             return self.set_state(Crashed(exception=exc))
+
+
+def interrupted_state(exc: BaseException, reporter: Reporter, flow_run_id: str | None) -> State:
+    """The state of a run stopped by ``exc`` (an interrupt, not an error of its code):
+    Cancelled when the process was told to stop because someone cancelled the flow
+    run, Crashed otherwise."""
+    if (
+        isinstance(exc, TerminationSignal)
+        and flow_run_id
+        and reporter.cancel_requested(flow_run_id)
+    ):
+        # The signal itself goes on up, so that the flow ends as interrupted too.
+        return Cancelled(message="Cancelled on request", exception=exc)
+    return Crashed(exception=exc, message=f"Interrupted by {type(exc).__name__}")
 
 
 async def call_async(

@@ -31,6 +31,12 @@ class Reporter(abc.ABC):
     def close(self) -> None:
         """Flush, then stop the background delivery."""
 
+    def cancel_requested(self, flow_run_id: str) -> bool:
+        """Whether someone asked to cancel this flow run (a ``Cancelling`` state was
+        recorded for it by the API or the CLI). Called when the process is told to
+        stop, to tell a cancellation from a crash; False when it cannot be known."""
+        return False
+
     def check(self) -> None:  # noqa: B027 - optional hook
         """Raise a clear error now if the destination is unusable (called before a
         flow starts, so that bad configuration fails before any work)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from cadenza.events import Event
 from cadenza.reporting.base import Reporter
+from cadenza.states import StateType
 from cadenza.store.base import RunStore
 
 logger = logging.getLogger("cadenza.reporting")
@@ -61,6 +62,13 @@ class EmbeddedReporter(Reporter):
     def check(self) -> None:
         self.store  # noqa: B018 - opening the store raises a clear error if unusable
         self._ensure_thread()
+
+    def cancel_requested(self, flow_run_id: str) -> bool:
+        try:
+            run = self.store.read_flow_run(flow_run_id)
+        except Exception:
+            return False
+        return run is not None and any(s.type is StateType.CANCELLING for s in run.history or ())
 
     @property
     def store(self) -> RunStore:

@@ -67,6 +67,9 @@ Event = (
 )
 
 
+_SCALAR_NAMES: dict[type, str] = {int: "int", float: "float", bool: "bool", type(None): "NoneType"}
+
+
 def summarize_value(value: Any) -> dict[str, Any]:
     """A short, JSON-serializable description of a value, cheap to compute.
 
@@ -74,7 +77,10 @@ def summarize_value(value: Any) -> dict[str, Any]:
     shape. Nothing is converted to a string in full, so a large DataFrame costs no
     more than an int.
     """
-    if value is None or isinstance(value, bool | int | float):
+    scalar = _SCALAR_NAMES.get(type(value))
+    if scalar is not None:
+        return {"type": scalar, "value": value}
+    if isinstance(value, bool | int | float):
         return {"type": type(value).__name__, "value": value}
     if isinstance(value, str):
         if len(value) <= 200:

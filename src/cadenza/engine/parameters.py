@@ -45,16 +45,23 @@ def bind(
     return bound
 
 
+_EXACT_TYPES = frozenset({int, float, str, bool, bytes})
+_UNBUILT: Any = object()
+
+
 class ParameterValidator:
     """Validates and coerces parameters against the function's type hints (pydantic).
 
     Built on first use per flow. Annotations pydantic cannot use (``tuple([...])``
     as a return annotation, forward references that do not resolve, arbitrary
     objects) are treated as ``Any`` rather than breaking the flow.
+
+    A value whose annotation is a plain ``int``, ``float``, ``str``, ``bool`` or
+    ``bytes`` and that has exactly that type is valid as it is: such calls do not
+    import pydantic at all (it costs about 0.1 s on the first flow of a process).
     """
 
     def __init__(self, fn: Any, signature: inspect.Signature) -> None:
-        self._adapters: dict[str, Any] = {}
         hints = _type_hints(fn)
         annotated = {
             name: hints.get(name, p.annotation)
@@ -62,28 +69,34 @@ class ParameterValidator:
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
             and p.annotation is not inspect.Parameter.empty
         }
-        annotated = {
+        self._annotations = {
             n: a
             for n, a in annotated.items()
             if a is not Any and a is not object and not isinstance(a, str)
         }
-        if not annotated:
-            return
-        from pydantic import ConfigDict, TypeAdapter
-
-        config = ConfigDict(arbitrary_types_allowed=True)
-        for name, annotation in annotated.items():
-            try:
-                if isinstance(annotation, type) and _is_model_or_dataclass(annotation):
-                    self._adapters[name] = TypeAdapter(annotation)
-                else:
-                    self._adapters[name] = TypeAdapter(annotation, config=config)
-            except Exception:
-                continue  # not a type pydantic understands: accept any value
+        self._adapters: dict[str, Any] = dict.fromkeys(self._annotations, _UNBUILT)
 
     @property
     def active(self) -> bool:
         return bool(self._adapters)
+
+    def _adapter(self, name: str) -> Any:
+        """The pydantic adapter of a parameter, built on first need (None: accept all)."""
+        adapter = self._adapters.get(name)
+        if adapter is not _UNBUILT:
+            return adapter
+        from pydantic import ConfigDict, TypeAdapter
+
+        annotation = self._annotations[name]
+        try:
+            if isinstance(annotation, type) and _is_model_or_dataclass(annotation):
+                adapter = TypeAdapter(annotation)
+            else:
+                adapter = TypeAdapter(annotation, config=ConfigDict(arbitrary_types_allowed=True))
+        except Exception:
+            adapter = None  # not a type pydantic understands: accept any value
+        self._adapters[name] = adapter
+        return adapter
 
     def validate(self, owner: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Return the arguments with validated (coerced) values.
@@ -91,29 +104,36 @@ class ParameterValidator:
         Raises:
             ParameterTypeError: listing every invalid parameter and why.
         """
-        if not self._adapters:
-            return arguments
-        from pydantic import ValidationError
-
-        out = dict(arguments)
+        out = arguments
         problems: list[str] = []
-        for name, adapter in list(self._adapters.items()):
+        for name, annotation in self._annotations.items():
             if name not in arguments:
                 continue
             value = arguments[name]
+            if annotation in _EXACT_TYPES and type(value) is annotation:
+                continue
+            adapter = self._adapter(name)
+            if adapter is None:
+                continue
+            from pydantic import ValidationError
+
             try:
-                out[name] = adapter.validate_python(value)
+                validated = adapter.validate_python(value)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in (name, *err.get("loc", ())))
                     problems.append(
                         f"  - {loc}: {err['msg']} (got {_short(err.get('input', value))})"
                     )
+                continue
             except Exception:
                 # An annotation pydantic accepted but cannot validate with (e.g. an
                 # unresolved reference inside it): accept any value from now on.
-                del self._adapters[name]
+                self._adapters[name] = None
                 continue
+            if out is arguments:
+                out = dict(arguments)
+            out[name] = validated
         if problems:
             raise ParameterTypeError(
                 f"Invalid parameters for {owner}:\n"

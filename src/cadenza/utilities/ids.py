@@ -37,5 +37,10 @@ def uuid7() -> str:
         _last_ms = ms
         _counter = counter
     tail = _getrandbits(62)
-    h = f"{ms:012x}{0x7000 | counter:04x}{0x8000 | (tail >> 48):04x}{tail & 0xFFFFFFFFFFFF:012x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return "%08x-%04x-%04x-%04x-%012x" % (  # noqa: UP031 - the fastest formatting here
+        ms >> 16,
+        ms & 0xFFFF,
+        0x7000 | counter,
+        0x8000 | (tail >> 48),
+        tail & 0xFFFFFFFFFFFF,
+    )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cadenza.cli.output import console, local_time, one_line, print_block
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import RenderableType
     from rich.table import Table
 
     from cadenza.cli.artifacts import RunLabels
@@ -111,30 +111,13 @@ def print_artifact(artifact: Artifact, labels: RunLabels, versions: int | None) 
     out.print()
     content = render(artifact)
     if artifact.type == "markdown":
-        _print_prose(out, content)
+        print_block(out, content, width=min(out.width, _PROSE_WIDTH))
     else:
         print_block(out, content)
 
 
 _PROSE_WIDTH = 100
 """Columns at most for rendered markdown, so that lines stay readable."""
-
-
-def _print_prose(out: Console, renderable: RenderableType) -> None:
-    """Print rendered markdown at most 100 columns wide; off a terminal, lines are
-    printed without the padding at their ends."""
-    width = out.width
-    out.width = min(width, _PROSE_WIDTH)
-    try:
-        if out.is_terminal:
-            out.print(renderable)
-            return
-        with out.capture() as captured:
-            out.print(renderable)
-    finally:
-        out.width = width
-    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
-    out.file.write(text + "\n")
 
 
 def _run_rows(artifact: Artifact, labels: RunLabels) -> list[tuple[str, str]]:

@@ -52,17 +52,20 @@ def console(stderr: bool = False) -> Console:
     )
 
 
-def print_block(out: Console, renderable: Any) -> None:
+def print_block(out: Console, renderable: Any, *, width: int | None = None) -> None:
     """Print a table or tree whole, never cut to the terminal's width.
 
     A terminal too narrow for it wraps its lines; off a terminal, lines are printed
-    without the padding at their ends.
+    without the padding at their ends. ``width`` prints it that wide instead (for
+    prose that should wrap at a readable width).
     """
-    from rich.measure import Measurement
+    saved = out.width
+    if width is None:
+        from rich.measure import Measurement
 
-    width = out.width
-    needed = Measurement.get(out, out.options.update_width(10_000), renderable).maximum
-    out.width = max(width, needed)
+        needed = Measurement.get(out, out.options.update_width(10_000), renderable).maximum
+        width = max(saved, needed)
+    out.width = width
     try:
         if out.is_terminal:
             out.print(renderable)
@@ -70,7 +73,7 @@ def print_block(out: Console, renderable: Any) -> None:
         with out.capture() as captured:
             out.print(renderable)
     finally:
-        out.width = width
+        out.width = saved
     text = "\n".join(line.rstrip() for line in captured.get().splitlines())
     out.file.write(text + "\n")
 

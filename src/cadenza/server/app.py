@@ -69,8 +69,10 @@ def create_app(
 
 
 def _mount_ui(app: FastAPI) -> Any:
+    import importlib
+
     try:
-        from cadenza.server.ui import mount
+        ui = importlib.import_module("cadenza.server.ui")
     except ImportError:  # the UI package is optional while it is being built
         return None
-    return mount(app)
+    return ui.mount(app)

@@ -8,12 +8,12 @@ tests in ``tests/store`` run against every backend.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from cadenza.events import Event
 from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
-from cadenza.states import StateType
+from cadenza.states import State, StateType
 
 
 @dataclass(slots=True)
@@ -70,6 +70,22 @@ class RunStore(abc.ABC):
                 was written.
         """
 
+    @abc.abstractmethod
+    def add_flow_run_state_if(
+        self, flow_run_id: str, state: State, *, current: Collection[StateType]
+    ) -> bool:
+        """Add ``state`` to a flow run's history if its current state's type is one of
+        ``current``, checking and writing in one transaction (a compare-and-set).
+
+        Recorded as :meth:`apply` records a :class:`~cadenza.events.FlowRunStateChanged`
+        event. Returns True when the state was added; False, with nothing written,
+        when the run is unknown, has no state, or is in a state of another type.
+
+        Raises:
+            StoreFullError: the disk is full.
+            StoreError: the database could not be written.
+        """
+
     # -- reading ---------------------------------------------------------------------
     @abc.abstractmethod
     def read_flow_run(self, flow_run_id: str) -> FlowRun | None:
@@ -86,12 +102,17 @@ class RunStore(abc.ABC):
         *,
         limit: int = 100,
         before_id: str | None = None,
+        after_id: str | None = None,
+        oldest_first: bool = False,
     ) -> list[FlowRun]:
-        """Flow runs matching ``filter``, newest first, at most ``limit`` of them.
+        """Flow runs matching ``filter``, newest first (in id order), at most ``limit``.
 
-        ``before_id`` is a cursor: only runs created before the run with this id are
-        returned (pass the id of the last run of the previous page). No history is
-        loaded (``history`` is None). Returns an empty list when nothing matches.
+        With ``oldest_first``, oldest first. ``before_id`` and ``after_id`` are cursors:
+        only runs created before (after) the run with this id are returned; pass the id
+        of the last run of the previous page as ``before_id`` when listing newest first,
+        as ``after_id`` when listing oldest first. The run with that id need not exist.
+        No history is loaded (``history`` is None). Returns an empty list when nothing
+        matches.
         """
 
     @abc.abstractmethod
@@ -120,6 +141,12 @@ class RunStore(abc.ABC):
         No history is loaded. ``after_id`` is a cursor for the next page. Returns an
         empty list for an unknown flow run.
         """
+
+    @abc.abstractmethod
+    def count_task_runs_by_state(self, flow_run_id: str) -> dict[StateType, int]:
+        """How many task runs of one flow run (not of its subflows) are in each state
+        type. Task runs without a state are left out. Returns an empty dict for an
+        unknown flow run or one without task runs."""
 
     @abc.abstractmethod
     def list_flows(self) -> list[FlowRecord]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -73,9 +73,13 @@ flow_runs = sa.Table(
     # Where the flow function lives ("path/to/file.py:function" or "module:function"),
     # to run it again; NULL in runs of schema 0002 and older.
     sa.Column("entrypoint", sa.String(1024)),
+    # Each index ends with the id, so that a filter on its first column gives the runs
+    # in id order (newest or oldest first) without sorting them.
     sa.Index(None, "flow_id", "id"),
     sa.Index(None, "state_type", "id"),
-    sa.Index(None, "parent_flow_run_id"),
+    sa.Index(None, "state_name", "id"),
+    sa.Index(None, "parent_flow_run_id", "id"),
+    sa.Index(None, "created"),
 )
 
 task_runs = sa.Table(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
@@ -28,6 +27,17 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.run_queries import (
+    apply_filter,
+    count_matching,
+    flow_id_for,
+    flow_run_from_row,
+    flow_run_ids,
+    flow_run_select,
+    log_query,
+    task_run_from_row,
+    task_run_select,
+)
 from cadenza.store.schema import (
     SCHEMA_VERSION,
     alembic_version,
@@ -41,17 +51,9 @@ from cadenza.store.schema import (
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
-_dumps = rows.dumps
 _CHUNK = 500
 _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
-
-
-def flow_id_for(name: str) -> str:
-    """The id of the flow called ``name``: the same in every process and database."""
-    import uuid
-
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "cadenza:flow:" + name))
 
 
 class SqlStore(RunStore):
@@ -342,20 +344,41 @@ class SqlStore(RunStore):
         if updates:
             dialects.execute_rows(conn, _UPDATE_STATES[table.name], _UPDATE_COLUMNS, updates)
 
+    def add_flow_run_state_if(
+        self, flow_run_id: str, state: State, *, current: Collection[StateType]
+    ) -> bool:
+        allowed = [StateType(t).value for t in current]
+        if not allowed:
+            return False
+        check = (
+            sa.select(flow_runs.c.id)
+            .where(flow_runs.c.id == flow_run_id, flow_runs.c.state_type.in_(allowed))
+            .with_for_update()  # PostgreSQL: lock the row; SQLite holds the write lock
+        )
+        batch = _Batch([FlowRunStateChanged(flow_run_id, state)])
+
+        def add(conn: Connection) -> bool:
+            if conn.execute(check).first() is None:
+                return False
+            self._apply(conn, batch, [])
+            return True
+
+        return self._transaction(add)
+
     # -- reading -------------------------------------------------------------------------
     def read_flow_run(self, flow_run_id: str) -> FlowRun | None:
         with self._read() as conn:
             row = conn.execute(
-                _flow_run_select(with_history=True).where(flow_runs.c.id == flow_run_id)
+                flow_run_select(with_history=True).where(flow_runs.c.id == flow_run_id)
             ).first()
-        return _flow_run_from_row(row, with_history=True) if row else None
+        return flow_run_from_row(row, with_history=True) if row else None
 
     def read_task_run(self, task_run_id: str) -> TaskRun | None:
         with self._read() as conn:
             row = conn.execute(
-                _task_run_select(with_history=True).where(task_runs.c.id == task_run_id)
+                task_run_select(with_history=True).where(task_runs.c.id == task_run_id)
             ).first()
-        return _task_run_from_row(row, with_history=True) if row else None
+        return task_run_from_row(row, with_history=True) if row else None
 
     def list_flow_runs(
         self,
@@ -363,13 +386,26 @@ class SqlStore(RunStore):
         *,
         limit: int = 100,
         before_id: str | None = None,
+        after_id: str | None = None,
+        oldest_first: bool = False,
     ) -> list[FlowRun]:
-        query = _apply_filter(_flow_run_select(with_history=False), filter)
-        if before_id is not None:
-            query = query.where(flow_runs.c.id < before_id)
-        query = query.order_by(flow_runs.c.id.desc()).limit(limit)
+        if limit <= 0:
+            return []
+        ids_query = flow_run_ids(
+            filter, limit=limit, before_id=before_id, after_id=after_id, oldest_first=oldest_first
+        )
         with self._read() as conn:
-            return [_flow_run_from_row(r, with_history=False) for r in conn.execute(query)]
+            # Two steps: the ids of the page (from indexes where possible), then its rows.
+            ids = list(conn.execute(ids_query).scalars())
+            if not ids:
+                return []
+            found = {
+                r.id: flow_run_from_row(r, with_history=False)
+                for r in conn.execute(
+                    flow_run_select(with_history=False).where(flow_runs.c.id.in_(ids))
+                )
+            }
+        return [found[i] for i in ids if i in found]
 
     def count_flow_runs_by_state(
         self, filter: FlowRunFilter | None = None, *, bucket_seconds: float | None = None
@@ -386,10 +422,7 @@ class SqlStore(RunStore):
                 .group_by(bucket, flow_runs.c.state_type)
                 .order_by(bucket)
             )
-        query = _apply_filter(
-            query.select_from(flow_runs.join(flows)).where(flow_runs.c.state_type.is_not(None)),
-            filter,
-        )
+        query = apply_filter(query.where(flow_runs.c.state_type.is_not(None)), filter)
         out: list[tuple[float | None, StateType, int]] = []
         with self._read() as conn:
             for row in conn.execute(query):
@@ -398,52 +431,58 @@ class SqlStore(RunStore):
         return out
 
     def count_flow_runs(self, filter: FlowRunFilter | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(flow_runs.join(flows))
-        query = _apply_filter(query, filter)
         with self._read() as conn:
-            return int(conn.execute(query).scalar() or 0)
+            return int(conn.execute(count_matching(filter)).scalar() or 0)
 
     def list_task_runs(
         self, flow_run_id: str, *, limit: int | None = None, after_id: str | None = None
     ) -> list[TaskRun]:
-        query = _task_run_select(with_history=False).where(task_runs.c.flow_run_id == flow_run_id)
+        query = task_run_select(with_history=False).where(task_runs.c.flow_run_id == flow_run_id)
         if after_id is not None:
             query = query.where(task_runs.c.id > after_id)
         query = query.order_by(task_runs.c.id)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as conn:
-            return [_task_run_from_row(r, with_history=False) for r in conn.execute(query)]
+            return [task_run_from_row(r, with_history=False) for r in conn.execute(query)]
+
+    def count_task_runs_by_state(self, flow_run_id: str) -> dict[StateType, int]:
+        query = (
+            sa.select(task_runs.c.state_type, sa.func.count())
+            .where(task_runs.c.flow_run_id == flow_run_id, task_runs.c.state_type.is_not(None))
+            .group_by(task_runs.c.state_type)
+        )
+        with self._read() as conn:
+            return {StateType(t): int(n) for t, n in conn.execute(query)}
 
     def list_flows(self) -> list[FlowRecord]:
-        latest = (
-            sa.select(flow_runs.c.state_type)
-            .where(flow_runs.c.flow_id == flows.c.id)
-            .order_by(flow_runs.c.id.desc())
-            .limit(1)
-            .correlate(flows)
-        )
+        # Counts and latest ids from the (flow_id, id) index alone, then one row each.
         counts = (
             sa.select(
                 flow_runs.c.flow_id,
                 sa.func.count().label("n"),
-                sa.func.max(flow_runs.c.created).label("last"),
+                sa.func.max(flow_runs.c.id).label("last_id"),
             )
             .group_by(flow_runs.c.flow_id)
             .subquery()
         )
+        latest = flow_runs.alias("latest")
         query = (
             sa.select(
                 flows.c.id,
                 flows.c.name,
                 flows.c.created,
                 counts.c.n,
-                counts.c.last,
-                latest.with_only_columns(flow_runs.c.state_type).scalar_subquery(),
-                latest.with_only_columns(flow_runs.c.state_name).scalar_subquery(),
-                latest.with_only_columns(flow_runs.c.state_timestamp).scalar_subquery(),
+                latest.c.created,
+                latest.c.state_type,
+                latest.c.state_name,
+                latest.c.state_timestamp,
             )
-            .select_from(flows.outerjoin(counts, counts.c.flow_id == flows.c.id))
+            .select_from(
+                flows.outerjoin(counts, counts.c.flow_id == flows.c.id).outerjoin(
+                    latest, latest.c.id == counts.c.last_id
+                )
+            )
             .order_by(flows.c.name)
         )
         out = []
@@ -476,16 +515,13 @@ class SqlStore(RunStore):
                         ).scalars()
                     )
                     run_ids.extend(frontier)
-            query = sa.select(logs).where(logs.c.flow_run_id.in_(run_ids))
-            if task_run_id is not None:
-                query = query.where(logs.c.task_run_id == task_run_id)
-            if after_id is not None:
-                query = query.where(logs.c.id > after_id)
-            if min_level:
-                query = query.where(logs.c.level >= min_level)
-            query = query.order_by(logs.c.id)
-            if limit is not None:
-                query = query.limit(limit)
+            query = log_query(
+                run_ids,
+                task_run_id=task_run_id,
+                after_id=after_id,
+                min_level=min_level,
+                limit=limit,
+            )
             return [
                 LogEntry(
                     r.flow_run_id, r.task_run_id, r.level, r.name, r.message, r.timestamp, r.id
@@ -678,134 +714,6 @@ class _Batch:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
             elif cls is ArtifactCreated:
                 self.artifacts.append(ev)
-
-
-# -- reading helpers -------------------------------------------------------------------------
-_FR_COLS = [
-    flow_runs.c.id,
-    flow_runs.c.name,
-    flows.c.name.label("flow_name"),
-    flow_runs.c.parameters,
-    flow_runs.c.tags,
-    flow_runs.c.parent_flow_run_id,
-    flow_runs.c.parent_task_run_id,
-    flow_runs.c.created,
-    flow_runs.c.version,
-    flow_runs.c.hostname,
-    flow_runs.c.pid,
-    flow_runs.c.entrypoint,
-    flow_runs.c.state_type,
-    flow_runs.c.state_name,
-    flow_runs.c.state_message,
-    flow_runs.c.state_timestamp,
-    flow_runs.c.run_count,
-    flow_runs.c.start_time,
-    flow_runs.c.end_time,
-]
-_TR_COLS = [c for c in task_runs.c if c.name != "history"]
-
-
-def _flow_run_select(with_history: bool) -> sa.Select[Any]:
-    cols = [*_FR_COLS, flow_runs.c.history] if with_history else _FR_COLS
-    return sa.select(*cols).select_from(flow_runs.join(flows))
-
-
-def _task_run_select(with_history: bool) -> sa.Select[Any]:
-    cols = [*_TR_COLS, task_runs.c.history] if with_history else _TR_COLS
-    return sa.select(*cols)
-
-
-def _state_from_row(r: Any) -> State | None:
-    if r.state_type is None:
-        return None
-    return State(
-        StateType(r.state_type), r.state_name, message=r.state_message, timestamp=r.state_timestamp
-    )
-
-
-def _history(r: Any, with_history: bool) -> list[State] | None:
-    if not with_history:
-        return None
-    return rows.load_history(r.history, r.created, r.start_time, r.end_time)
-
-
-def _flow_run_from_row(r: Any, with_history: bool) -> FlowRun:
-    history = _history(r, with_history)
-    state = history[-1] if history else _state_from_row(r)
-    return FlowRun(
-        id=r.id,
-        name=r.name,
-        flow_name=r.flow_name,
-        parameters=json.loads(r.parameters),
-        tags=json.loads(r.tags),
-        parent_flow_run_id=r.parent_flow_run_id,
-        parent_task_run_id=r.parent_task_run_id,
-        created=r.created,
-        version=r.version,
-        hostname=r.hostname,
-        pid=r.pid,
-        entrypoint=r.entrypoint,
-        state=state,
-        run_count=r.run_count,
-        start_time=r.start_time,
-        end_time=r.end_time,
-        history=history,
-    )
-
-
-def _task_run_from_row(r: Any, with_history: bool) -> TaskRun:
-    history = _history(r, with_history)
-    state = history[-1] if history else _state_from_row(r)
-    return TaskRun(
-        id=r.id,
-        name=r.name,
-        task_key=r.task_key,
-        flow_run_id=r.flow_run_id,
-        dynamic_key=r.dynamic_key,
-        created=r.created,
-        tags=json.loads(r.tags),
-        parent_task_run_id=r.parent_task_run_id,
-        kind=r.kind,
-        subflow_run_id=r.subflow_run_id,
-        version=r.version,
-        inputs=json.loads(r.inputs) if r.inputs else None,
-        state=state,
-        run_count=r.run_count,
-        start_time=r.start_time,
-        end_time=r.end_time,
-        history=history,
-    )
-
-
-def _apply_filter(query: Any, f: FlowRunFilter | None) -> Any:
-    if f is None:
-        return query
-    if f.flow_name is not None:
-        query = query.where(flow_runs.c.flow_id == flow_id_for(f.flow_name))
-    by_state = []
-    if f.state_types:
-        by_state.append(flow_runs.c.state_type.in_([StateType(s).value for s in f.state_types]))
-    if f.state_names:
-        by_state.append(flow_runs.c.state_name.in_(list(f.state_names)))
-    if by_state:
-        query = query.where(sa.or_(*by_state))
-    if f.since is not None:
-        query = query.where(flow_runs.c.created >= f.since)
-    if f.until is not None:
-        query = query.where(flow_runs.c.created < f.until)
-    if f.parent_flow_run_id is not None:
-        query = query.where(flow_runs.c.parent_flow_run_id == f.parent_flow_run_id)
-    if f.top_level_only:
-        query = query.where(flow_runs.c.parent_flow_run_id.is_(None))
-    if f.ids is not None:
-        query = query.where(flow_runs.c.id.in_(list(f.ids)))
-    if f.id_prefix:
-        p = f.id_prefix.lower()
-        query = query.where(flow_runs.c.id >= p, flow_runs.c.id < p[:-1] + chr(ord(p[-1]) + 1))
-    for tag in f.tags or ():
-        # Tags are a JSON array of strings; match the quoted element.
-        query = query.where(flow_runs.c.tags.contains(_dumps(tag), autoescape=True))
-    return query
 
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()

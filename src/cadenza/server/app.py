@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -29,7 +28,9 @@ def create_app(
     Args:
         store: the store to serve; by default the one of ``database_url``, or of
             the settings (``CADENZA_DATABASE_URL`` or the embedded SQLite file).
-        api_key: require this bearer token on the API (and a login in the UI).
+        api_key: require this bearer token on the API (and a login in the UI); by
+            default the settings' ``CADENZA_SERVER_API_KEY``. An empty string means
+            no key, whatever the settings.
         services: background services to run; by default :func:`default_services`.
         ui: serve the web UI at ``/``.
     """
@@ -59,20 +60,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
-    app.state.api_key = api_key
+    if api_key is None:
+        from cadenza.settings import get_settings
+
+        api_key = get_settings().server_api_key
+    app.state.api_key = api_key or None
     app.state.services = list(default_services() if services is None else services)
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/api")
     if ui:
-        _mount_ui(app)
+        from cadenza.server.ui import mount
+
+        mount(app)
     return app
-
-
-def _mount_ui(app: FastAPI) -> Any:
-    import importlib
-
-    try:
-        ui = importlib.import_module("cadenza.server.ui")
-    except ImportError:  # the UI package is optional while it is being built
-        return None
-    return ui.mount(app)

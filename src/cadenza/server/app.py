@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -69,7 +70,15 @@ def create_app(
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/api")
     if ui:
-        from cadenza.server.ui import mount
-
-        mount(app)
+        _mount_ui(app)
     return app
+
+
+def _mount_ui(app: FastAPI) -> Any:
+    import importlib
+
+    try:
+        ui = importlib.import_module("cadenza.server.ui")
+    except ImportError:  # the UI package is optional while it is being built
+        return None
+    return ui.mount(app)

@@ -34,6 +34,9 @@ class Settings:
         api_url: URL of a cadenza server; when set, runs report to it instead of
             the database (``CADENZA_API_URL``).
         api_key: bearer token sent to the server (``CADENZA_API_KEY``).
+        api_flush_timeout: seconds the end of a flow run, and the end of the
+            process, wait for an unreachable server before going on
+            (``CADENZA_API_FLUSH_TIMEOUT``); the events stay queued and retried.
         logging_level: level of cadenza's console and run logs (``CADENZA_LOGGING_LEVEL``).
         flush_interval: seconds between two batches of the background writer
             (``CADENZA_FLUSH_INTERVAL``).
@@ -49,6 +52,7 @@ class Settings:
     database_url: str | None = None
     api_url: str | None = None
     api_key: str | None = None
+    api_flush_timeout: float = 30.0
     logging_level: str = "INFO"
     flush_interval: float = 0.1
     task_runner_max_workers: int | None = None

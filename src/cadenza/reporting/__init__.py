@@ -28,15 +28,21 @@ def get_reporter() -> Reporter:
 
             settings = get_settings()
             if settings.api_url:
-                raise NotImplementedError(
-                    "Reporting to a cadenza server (CADENZA_API_URL) is not available "
-                    "in this version; unset CADENZA_API_URL to use the local database."
-                )
-            from cadenza.reporting.embedded import EmbeddedReporter
-            from cadenza.store import get_store
+                # httpx is imported only here, when a server is used.
+                from cadenza.reporting.http import HttpReporter
 
-            url = settings.resolved_database_url
-            _reporter = EmbeddedReporter(lambda: get_store(url), settings.flush_interval)
+                _reporter = HttpReporter(
+                    settings.api_url,
+                    settings.api_key,
+                    settings.flush_interval,
+                    flush_timeout=settings.api_flush_timeout,
+                )
+            else:
+                from cadenza.reporting.embedded import EmbeddedReporter
+                from cadenza.store import get_store
+
+                url = settings.resolved_database_url
+                _reporter = EmbeddedReporter(lambda: get_store(url), settings.flush_interval)
             if not _atexit_registered:
                 atexit.register(_close_at_exit)
                 _atexit_registered = True

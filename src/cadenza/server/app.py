@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -70,15 +69,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(build_router(), prefix="/api")
     if ui:
-        _mount_ui(app)
+        from cadenza.server.ui import mount
+
+        mount(app)
     return app
-
-
-def _mount_ui(app: FastAPI) -> Any:
-    import importlib
-
-    try:
-        ui = importlib.import_module("cadenza.server.ui")
-    except ImportError:  # the UI package is optional while it is being built
-        return None
-    return ui.mount(app)

@@ -252,11 +252,11 @@ class HttpReporter(Reporter):
         left = self.pending
         if left:
             logger.error(
-                "%d run events could not be delivered to the cadenza server at %s (%s) "
-                "and are lost.",
+                "%d run events could not be delivered to the cadenza server at %s and "
+                "are lost; last error: %s.",
                 left,
                 self.api_url,
-                self._last_error or "it did not answer in time",
+                self._last_error or "no answer in time",
             )
         self._log_dropped()
         http, self._http = self._http, None
@@ -326,6 +326,8 @@ class HttpReporter(Reporter):
         client = self._client
         timeout = self._timeout(deadline)
         health = client.get("/api/health", timeout=timeout)
+        if health.status_code in (401, 403):
+            raise CadenzaError(self._key_message())
         if _transient(health.status_code):
             return f"it answered {health.status_code}: {_server_message(health)}"
         if health.status_code != 200:

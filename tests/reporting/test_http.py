@@ -18,9 +18,11 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cadenza import (
@@ -221,6 +223,84 @@ def test_a_server_restarted_mid_run_gets_every_event_once(
     dupes = query("SELECT message, count(*) FROM logs GROUP BY 1, timestamp HAVING count(*) > 1")
     assert dupes == []
     assert reporter.pending == 0
+
+
+class AnswerLosingProxy:
+    """Passes requests on to a server, and loses the answers to the first ``lose``
+    batches of events: the server records them, the client sees the connection
+    close."""
+
+    def __init__(self, target: str, lose: int) -> None:
+        self.lose = lose
+        self.lost = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() in _FORWARDED_HEADERS}
+                answer = httpx.request(
+                    method, target + self.path, content=body, headers=headers, timeout=20
+                )
+                batch = method == "POST" and bool(json.loads(body or b"{}").get("events"))
+                if batch and proxy.lost < proxy.lose:
+                    proxy.lost += 1
+                    self.close_connection = True  # no answer at all
+                    return
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def do_GET(self) -> None:
+                self._forward("GET")
+
+            def do_POST(self) -> None:
+                self._forward("POST")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+_FORWARDED_HEADERS = {"content-type", "authorization"}
+
+
+def test_a_batch_whose_answer_was_lost_is_sent_again_and_recorded_once(
+    server: LiveServer, use_server: Callable[..., None]
+) -> None:
+    proxy = AnswerLosingProxy(server.url, lose=3)
+    try:
+        use_server(proxy.url)
+        assert long_flow(5) == 10
+        assert proxy.lost == 3
+        reporter = get_reporter()
+        assert isinstance(reporter, HttpReporter)
+        assert reporter.failed_attempts == 3
+    finally:
+        proxy.close()
+    query = server.query
+    [(name, state, history)] = query("SELECT name, state_name, history FROM flow_runs")
+    assert (name, state) == ("long", "Completed")
+    assert names(history) == ["Pending", "Running", "Completed"]
+    for _name, history in query("SELECT name, history FROM task_runs"):
+        assert names(history) == ["Pending", "Running", "Completed"]
+    assert query.count("task_runs") == 5
+    steps = query("SELECT message FROM logs WHERE message LIKE 'step %' ORDER BY timestamp")
+    assert steps == [(f"step {i}",) for i in range(5)]
+    assert query("SELECT message FROM logs GROUP BY 1, timestamp HAVING count(*) > 1") == []
 
 
 _ORPHAN = """

@@ -487,7 +487,7 @@ class HttpReporter(Reporter):
     def _note_failure(self, reason: str) -> None:
         self._failures += 1
         self.failed_attempts += 1
-        self._last_error = reason
+        self._last_error = reason = reason.rstrip(".")
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now

@@ -302,6 +302,10 @@ class HttpReporter(Reporter):
             except httpx.TransportError as exc:
                 reason = _describe(exc)
                 answered = False
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise CadenzaError(
+                    f"Cannot use the cadenza server at {self.api_url} (CADENZA_API_URL): {exc}"
+                ) from None
             if reason is None:
                 return
             failures += 1
@@ -389,24 +393,30 @@ class HttpReporter(Reporter):
         many events were taken from the queue."""
         queue = self._queue
         popleft = queue.popleft
+        events = [popleft() for _ in range(min(len(queue), MAX_BATCH_EVENTS))]
         limit = self._max_bytes
         parts: list[str] = []
         size = 0
         taken = 0
-        for _ in range(min(len(queue), MAX_BATCH_EVENTS)):
-            event = popleft()
-            try:
-                part = _encode(event)
-            except Exception as exc:
+        try:
+            for event in events:
+                try:
+                    part = _encode(event)
+                except Exception as exc:
+                    taken += 1
+                    self._drop(f"it could not be encoded ({exc!r}): {event!r:.200}")
+                    continue
+                if parts and size + len(part) > limit:
+                    break
                 taken += 1
-                self._drop(f"it could not be encoded ({exc!r}): {event!r:.200}")
-                continue
-            if parts and size + len(part) > limit:
-                queue.appendleft(event)
-                break
-            taken += 1
-            parts.append(part)
-            size += len(part) + 1
+                parts.append(part)
+                size += len(part) + 1
+        except BaseException:
+            # Ctrl-C while encoding in a flush: nothing is lost.
+            queue.extendleft(reversed(events))
+            raise
+        if taken < len(events):
+            queue.extendleft(reversed(events[taken:]))
         if parts:
             self._inflight.append(parts)
         return taken

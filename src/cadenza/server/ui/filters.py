@@ -1,9 +1,9 @@
 """The filters of the flow runs list, read from the query string, and its cursor pages.
 
-A page of runs is the ``limit`` runs created before the ``before`` cursor (the id of
-the last run of the previous page), newest first. Going back to newer pages follows
-``back``: the cursors of the pages on the way, carried in the links (the store lists
-runs newest first only, so a page cannot be found from its end).
+Pages are newest first. A page is either the runs created before the ``before``
+cursor (the id of the last run of the newer page: "Older") or the runs created
+after the ``after`` cursor (the id of the first run of the older page: "Newer",
+listed oldest first by the store and turned around). No page counts or skips rows.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ STATE_NAMES = ("Cached", "TimedOut", "Retrying", "AwaitingRetry", "Late")
 """State names offered in the filter besides the state types."""
 
 SPANS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
-MAX_BACK = 100
-"""Cursors kept in the links; beyond, "Newer" from a deep page goes to the newest."""
-FIRST_PAGE = "-"
 
 
 class BadFilter(ValueError):
@@ -62,7 +59,7 @@ class RunsQuery:
     end: str = ""
     top_level: bool = False
     before: str = ""
-    back: list[str] = dataclasses.field(default_factory=list)
+    after: str = ""
 
     @classmethod
     def from_params(
@@ -76,7 +73,7 @@ class RunsQuery:
         end: str | None,
         top: str | None,
         before: str | None,
-        back: str | None,
+        after: str | None,
     ) -> RunsQuery:
         return cls(
             flow=(flow or "").strip(),
@@ -87,7 +84,7 @@ class RunsQuery:
             end=(end or "").strip(),
             top_level=top in ("1", "on", "true"),
             before=(before or "").strip(),
-            back=[b for b in (back or "").split(",") if b][-MAX_BACK:],
+            after="" if before else (after or "").strip(),
         )
 
     def to_filter(self, now: float | None = None) -> FlowRunFilter:
@@ -145,30 +142,11 @@ class RunsQuery:
             params.append(("top", "1"))
         return params
 
-    def url(self, *, before: str = "", back: Sequence[str] = ()) -> str:
-        """``/runs`` with these filters, at the page of ``before``."""
+    def url(self, *, before: str = "", after: str = "") -> str:
+        """``/runs`` with these filters, at the page of ``before`` or ``after``."""
         params = self._params()
         if before:
             params.append(("before", before))
-        if back:
-            params.append(("back", ",".join(back[-MAX_BACK:])))
+        elif after:
+            params.append(("after", after))
         return "/runs" + (f"?{urlencode(params)}" if params else "")
-
-    def older_url(self, last_id: str) -> str:
-        return self.url(before=last_id, back=[*self.back, self.before or FIRST_PAGE])
-
-    def newer_url(self) -> str | None:
-        """The previous (newer) page; None on the first page."""
-        if not self.before:
-            return None
-        if not self.back:
-            return self.url()  # the way back is not known: the newest page
-        previous = self.back[-1]
-        return self.url(before="" if previous == FIRST_PAGE else previous, back=self.back[:-1])
-
-    @property
-    def page_number(self) -> int:
-        return len(self.back) + 1 if self.before else 1
-
-    def newest_url(self) -> str:
-        return self.url()

@@ -9,6 +9,8 @@ lines and replaces the tail with one that continues from its last line.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -21,8 +23,28 @@ from cadenza.store.base import RunStore
 router = APIRouter()
 
 PAGE = 1000
-MAX_NAME_LOOKUPS = 200
-"""Task runs looked up per page to name the run of each line."""
+MAX_NAME_LOOKUPS = 50
+"""Task runs looked up per page to name the run of each line; lines of others show
+the start of the task run's id."""
+_NAMES_KEPT = 20_000
+_names: OrderedDict[str, str] = OrderedDict()
+_names_lock = threading.Lock()
+
+
+def task_run_name(store: RunStore, task_run_id: str) -> str | None:
+    """The name of a task run (names never change: kept for the next pages)."""
+    with _names_lock:
+        name = _names.get(task_run_id)
+    if name is not None:
+        return name
+    task = store.read_task_run(task_run_id)
+    if task is None:
+        return None
+    with _names_lock:
+        _names[task_run_id] = task.name
+        while len(_names) > _NAMES_KEPT:
+            _names.popitem(last=False)
+    return task.name
 
 
 @dataclasses.dataclass(slots=True)
@@ -65,8 +87,7 @@ def log_page(
         tid = line.task_run_id
         if tid and tid not in run_names and lookups < MAX_NAME_LOOKUPS:
             lookups += 1
-            task = store.read_task_run(tid)
-            run_names[tid] = task.name if task is not None else tid[:13]
+            run_names[tid] = task_run_name(store, tid) or tid[:13]
     return LogPage(lines, more, live, url, run_names)
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -167,14 +169,53 @@ def timeline_data(store: RunStore, run: FlowRun, now: float | None = None) -> di
     return out.to_json(run, time.time() if now is None else now)
 
 
-def json_response(request: Request, data: Any, status_code: int = 200) -> Response:
+class _Encoded:
+    """A JSON body, and its gzipped form once asked for."""
+
+    def __init__(self, data: Any) -> None:
+        self.body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        self._gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=5)
+        return self._gzipped
+
+
+_cache: OrderedDict[tuple[int, str, float, int], _Encoded] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHED_RUNS = 8
+"""Timelines of finished runs kept, newest used last: a finished run's rows no longer
+change, and a big one takes a while to gather."""
+
+
+def json_response(request: Request, data: Any | _Encoded, status_code: int = 200) -> Response:
     """Compact JSON, gzipped when the client accepts it."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    encoded = data if isinstance(data, _Encoded) else _Encoded(data)
+    body = encoded.body
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if len(body) > GZIP_ABOVE and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+        body = encoded.gzipped()
         headers["Content-Encoding"] = "gzip"
     return Response(body, status_code, headers, media_type="application/json")
+
+
+def _encoded_timeline(store: RunStore, run: FlowRun) -> _Encoded:
+    state = run.state
+    if state is None or not state.is_final():
+        return _Encoded(timeline_data(store, run))
+    key = (id(store), run.id, state.timestamp, run.run_count)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    encoded = _Encoded(timeline_data(store, run))
+    with _cache_lock:
+        _cache[key] = encoded
+        while len(_cache) > CACHED_RUNS:
+            _cache.popitem(last=False)
+    return encoded
 
 
 @router.get("/ui/runs/{run_id}/timeline.json", include_in_schema=False)
@@ -182,4 +223,4 @@ def timeline(request: Request, run_id: str, store: RunStore = Depends(get_store)
     run = store.read_flow_run(run_id)
     if run is None:
         return json_response(request, {"error": f"No flow run {run_id}."}, 404)
-    return json_response(request, timeline_data(store, run))
+    return json_response(request, _encoded_timeline(store, run))

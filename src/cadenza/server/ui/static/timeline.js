@@ -86,7 +86,7 @@
   Timeline.prototype.load = function () {
     var self = this;
     var started = performance.now();
-    fetch(this.el.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(this.el.getAttribute("data-src"), { credentials: "same-origin" })
       .then(function (r) {
         if (r.status === 401) { window.location.reload(); }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
@@ -163,6 +163,7 @@
     this.v0 = this.lo - pad;
     this.v1 = this.hi + pad;
     this.zoomed = false;
+    this.measure();
   };
 
   Timeline.prototype.layout = function () {
@@ -196,14 +197,21 @@
     });
   };
 
+  // Pixels per millisecond of the view; measured once per frame (reading the
+  // canvas's width forces a layout, too slow to do once per row).
+  Timeline.prototype.measure = function () {
+    this.W = this.canvas.clientWidth;
+    this.H = this.canvas.clientHeight;
+    this.plotW = Math.max(this.W - LABEL_W - PAD_R, 1);
+    this.scale = this.plotW / (this.v1 - this.v0);
+  };
+
   Timeline.prototype.x = function (t) {
-    var w = this.canvas.clientWidth - LABEL_W - PAD_R;
-    return LABEL_W + (t - this.v0) / (this.v1 - this.v0) * w;
+    return LABEL_W + (t - this.v0) * this.scale;
   };
 
   Timeline.prototype.t = function (x) {
-    var w = this.canvas.clientWidth - LABEL_W - PAD_R;
-    return this.v0 + (x - LABEL_W) / w * (this.v1 - this.v0);
+    return this.v0 + (x - LABEL_W) / this.scale;
   };
 
   Timeline.prototype.label = function (i, width) {
@@ -225,8 +233,7 @@
   };
 
   Timeline.prototype.tickStep = function () {
-    var w = this.canvas.clientWidth - LABEL_W - PAD_R;
-    var perPx = (this.v1 - this.v0) / Math.max(w, 1);
+    var perPx = 1 / this.scale;
     for (var i = 0; i < TICKS.length; i++) {
       if (TICKS[i] / perPx >= 90) { return TICKS[i]; }
     }
@@ -239,8 +246,9 @@
     var d = this.data;
     var c = this.colors;
     var dpr = window.devicePixelRatio || 1;
-    var W = this.canvas.clientWidth;
-    var H = this.canvas.clientHeight;
+    this.measure();
+    var W = this.W;
+    var H = this.H;
     var plotR = W - PAD_R;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
@@ -336,6 +344,21 @@
       }
     }
     if (s == null) { return; }
+    var last = e != null ? e : s;
+    if (this.x(last) < LABEL_W || this.x(s) > plotR) {
+      // The bar is out of view: a mark at the side where it is.
+      var left = this.x(last) < LABEL_W;
+      var ex = left ? LABEL_W + 3 : plotR - 3;
+      ctx.fillStyle = c[cls[d.state[i]]] || c.none;
+      var base = left ? ex + 5 : ex - 5;
+      ctx.beginPath();
+      ctx.moveTo(base, mid - 4);
+      ctx.lineTo(base, mid + 4);
+      ctx.lineTo(ex, mid);
+      ctx.closePath();
+      ctx.fill();
+      return;
+    }
     var segs = d.segments[String(i)];
     if (segs && segs.length > 1) {
       for (var k = 0; k < segs.length; k++) {
@@ -385,35 +408,26 @@
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, W, HEAD_H);
     var width = Math.max(Math.floor(plotR - LABEL_W), 1);
-    var counts = new Int32Array(width + 2);
-    for (var i = 0; i < this.n; i++) {
-      var s = d.start[i];
-      if (s == null || d.kind[i] === 1) { continue; }
-      var e = this.endOf(i);
-      if (e == null) { e = s; }
-      var a = Math.floor(this.x(s) - LABEL_W);
-      var b = Math.floor(this.x(e) - LABEL_W);
-      if (b < 0 || a >= width) { continue; }
-      counts[Math.max(a, 0)] += 1;
-      counts[Math.min(b, width - 1) + 1] -= 1;
-    }
-    var peak = 0;
-    var run = 0;
-    for (var px = 0; px < width; px++) {
-      run += counts[px];
-      counts[px] = run;
-      if (run > peak) { peak = run; }
-    }
+    var hist = this.concurrency(width);
+    var counts = hist.counts;
+    var peak = hist.peak;
     if (peak > 0) {
       var base = OVERVIEW_H - 4;
       var scale = (OVERVIEW_H - 10) / peak;
       ctx.fillStyle = "rgba(59, 130, 246, 0.35)";
       ctx.beginPath();
       ctx.moveTo(LABEL_W, base);
-      for (px = 0; px < width; px++) {
-        ctx.lineTo(LABEL_W + px, base - counts[px] * scale);
-        ctx.lineTo(LABEL_W + px + 1, base - counts[px] * scale);
+      var prev = -1;
+      for (var px = 0; px < width; px++) {
+        if (counts[px] !== prev) {
+          var y0 = base - (prev < 0 ? 0 : prev) * scale;
+          var y1 = base - counts[px] * scale;
+          ctx.lineTo(LABEL_W + px, y0);
+          ctx.lineTo(LABEL_W + px, y1);
+          prev = counts[px];
+        }
       }
+      ctx.lineTo(LABEL_W + width, base - prev * scale);
       ctx.lineTo(LABEL_W + width, base);
       ctx.closePath();
       ctx.fill();
@@ -439,7 +453,67 @@
     ctx.fillText("Since the run was created", 8, OVERVIEW_H + AXIS_H / 2);
   };
 
+  // When task runs start and end, sorted, with how many run after each moment:
+  // the step function the band at the top draws. Built once per data.
+  Timeline.prototype.steps = function () {
+    var d = this.data;
+    var times = [];
+    for (var i = 0; i < this.n; i++) {
+      var s = d.start[i];
+      if (s == null || d.kind[i] === 1) { continue; }
+      var e = this.endOf(i);
+      times.push([s, 1], [e == null ? s : e, -1]);
+    }
+    times.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+    var at = new Float64Array(times.length);
+    var count = new Int32Array(times.length);
+    var running = 0;
+    for (var k = 0; k < times.length; k++) {
+      running += times[k][1];
+      at[k] = times[k][0];
+      count[k] = running;
+    }
+    return { at: at, count: count };
+  };
+
+  // The most task runs running at once within each pixel column of the view; kept
+  // until the view or the data change (scrolling reuses it).
+  Timeline.prototype.concurrency = function (width) {
+    var key = this.v0 + "|" + this.v1 + "|" + width;
+    if (this.hist && this.hist.key === key && this.hist.data === this.data) { return this.hist; }
+    if (!this.stepData || this.stepData.data !== this.data) {
+      this.stepData = this.steps();
+      this.stepData.data = this.data;
+    }
+    var at = this.stepData.at;
+    var count = this.stepData.count;
+    var lo = 0;
+    var hi = at.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (at[mid] < this.v0) { lo = mid + 1; } else { hi = mid; }
+    }
+    var j = lo;
+    var current = j > 0 ? count[j - 1] : 0;
+    var counts = new Int32Array(width);
+    var peak = 0;
+    for (var px = 0; px < width; px++) {
+      var until = this.v0 + (px + 1) / this.scale;
+      var most = current;
+      while (j < at.length && at[j] < until) {
+        current = count[j];
+        if (current > most) { most = current; }
+        j++;
+      }
+      counts[px] = most;
+      if (most > peak) { peak = most; }
+    }
+    this.hist = { key: key, data: this.data, counts: counts, peak: peak };
+    return this.hist;
+  };
+
   Timeline.prototype.zoom = function (factor, atX) {
+    this.measure();
     var t = this.t(atX);
     var span = (this.v1 - this.v0) * factor;
     var full = (this.hi - this.lo) * 1.5 + 2;
@@ -448,16 +522,18 @@
     this.v0 = t - ratio * span;
     this.v1 = this.v0 + span;
     this.zoomed = true;
+    this.measure();
     this.hideTip();
     this.schedule();
   };
 
   Timeline.prototype.pan = function (dx) {
-    var w = this.canvas.clientWidth - LABEL_W - PAD_R;
-    var dt = dx / Math.max(w, 1) * (this.v1 - this.v0);
+    this.measure();
+    var dt = dx / this.scale;
     this.v0 += dt;
     this.v1 += dt;
     this.zoomed = true;
+    this.measure();
     this.schedule();
   };
 
@@ -564,6 +640,19 @@
       if (i >= 0 && x >= 0 && x <= rect.width && self.onBar(i, x)) {
         window.location.href = self.link(i);
       }
+    });
+    canvas.addEventListener("dblclick", function (ev) {
+      var rect = canvas.getBoundingClientRect();
+      var i = self.data ? self.rowAt(ev.clientY - rect.top) : -1;
+      var s = i >= 0 ? self.data.start[i] : null;
+      if (s == null) { return; }
+      var e = self.endOf(i);
+      var span = Math.max((e == null ? s : e) - s, MIN_SPAN_MS * 5);
+      self.v0 = s - span * 0.25;
+      self.v1 = s + span * 1.25;
+      self.zoomed = true;
+      self.measure();
+      self.schedule();
     });
     var card = this.el.closest(".card") || document;
     card.addEventListener("click", function (ev) {

@@ -1,17 +1,34 @@
-"""The REST API, mounted under ``/api``: one router per resource."""
+"""The REST API, mounted under ``/api``: one router per resource.
+
+Every route but ``/api/health`` requires the server's API key when it has one. Every
+route refuses query parameters it does not know.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from cadenza.server.api import events, health
-from cadenza.server.api.deps import check_api_key
+from cadenza.server.api import (
+    actions,
+    artifacts,
+    events,
+    flow_runs,
+    flows,
+    health,
+    logs,
+    stats,
+    task_runs,
+)
+from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
+from cadenza.server.api.errors import responses
 
 
 def build_router() -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(reject_unknown_query_params)])
     router.include_router(health.router)
-    protected = APIRouter(dependencies=[Depends(check_api_key)])
-    protected.include_router(events.router)
+    protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
+    # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
+    for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+        protected.include_router(module.router)
     router.include_router(protected)
     return router

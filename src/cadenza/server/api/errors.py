@@ -6,11 +6,13 @@ maps to its HTTP status in :data:`ERROR_CODE_TO_HTTP_STATUS`, in one place.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadenza.exceptions import (
@@ -22,6 +24,8 @@ from cadenza.exceptions import (
     StoreSchemaError,
 )
 
+logger = logging.getLogger("cadenza.server.api")
+
 ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "INVALID_PARAMETER_VALUE": 400,
     "INVALID_REQUEST": 400,
@@ -29,12 +33,30 @@ ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "CONFLICT": 409,
-    "PAYLOAD_TOO_LARGE": 413,
     "INVALID_STATE": 409,
+    "PAYLOAD_TOO_LARGE": 413,
     "INTERNAL_ERROR": 500,
     "STORE_UNAVAILABLE": 503,
     "STORE_FULL": 507,
 }
+
+
+class ErrorDetail(BaseModel):
+    """One problem of a request: the parameter concerned and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    code: str
+    """A stable, machine-readable code (see the table of codes)."""
+    message: str
+    """What went wrong and, where possible, what to do."""
+    details: list[ErrorDetail] | None = None
+    """For invalid parameters, each parameter at fault."""
 
 
 class ApiError(CadenzaError):
@@ -47,6 +69,33 @@ class ApiError(CadenzaError):
         self.code = code
         self.message = message
         self.details = details
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """An ``INVALID_PARAMETER_VALUE`` error about the parameter ``field``."""
+    return ApiError(
+        "INVALID_PARAMETER_VALUE",
+        f"Invalid value for {field!r}: {message}",
+        [{"field": field, "message": message}],
+    )
+
+
+def not_found(kind: str, object_id: str) -> ApiError:
+    """A ``NOT_FOUND`` error naming what was looked for."""
+    return ApiError("NOT_FOUND", f"There is no {kind} with id {object_id!r}.")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route, for its OpenAPI description."""
+    text = {
+        400: "An invalid parameter (code INVALID_PARAMETER_VALUE).",
+        401: "A missing or wrong API key (code UNAUTHENTICATED).",
+        404: "No such object (code NOT_FOUND).",
+        409: "The run is not in a state that allows this (code INVALID_STATE).",
+        413: "The request is too large (code PAYLOAD_TOO_LARGE).",
+        503: "The store cannot be read or written (code STORE_UNAVAILABLE).",
+    }
+    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
 
 
 def error_response(code: str, message: str, details: Any = None) -> JSONResponse:
@@ -77,6 +126,10 @@ _HTTP_CODES = {
 }
 
 
+def _field_name(loc: Any) -> str:
+    return ".".join(str(p) for p in loc if p not in ("body", "query", "path", "header"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error of the API a JSON body with a code and a message."""
 
@@ -86,10 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-            problems.append({"field": loc, "message": err.get("msg", "invalid")})
+        problems = [
+            {"field": _field_name(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = (
             f"Invalid value for {first['field']!r}: {first['message']}"
@@ -111,4 +164,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CadenzaError)
     async def _cadenza(request: Request, exc: CadenzaError) -> JSONResponse:
-        return error_response(_code_for(exc), str(exc))
+        code = _code_for(exc)
+        if code == "INTERNAL_ERROR":
+            logger.error("Error in %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(code, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("Error in %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(
+            "INTERNAL_ERROR",
+            f"The server failed to answer ({type(exc).__name__}); its log has the details.",
+        )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 
 from cadenza import __version__
+from cadenza.server.api import models
 from cadenza.server.api.deps import get_store
+from cadenza.server.api.errors import responses
 from cadenza.store.base import RunStore
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-def health(store: RunStore = Depends(get_store)) -> dict[str, Any]:
-    """The server's version and whether its store answers."""
+@router.get("/health", response_model=models.Health, responses=responses(503))
+def health(store: RunStore = Depends(get_store)) -> models.Health:
+    """Tell whether the server is up and its store answers, and the server's version.
+
+    The only route that needs no API key.
+    """
     store.count_flow_runs()
-    return {"status": "ok", "version": __version__}
+    return models.Health(status="ok", version=__version__)

@@ -343,7 +343,23 @@
         }
       }
     }
-    if (s == null) { return; }
+    if (s == null) {
+      if (cr != null && FINAL[cls[d.state[i]]]) {
+        // Finished without running (a Cached result, a cancelled wait): a diamond.
+        var dx = this.x(cr);
+        if (dx >= LABEL_W && dx <= plotR) {
+          ctx.fillStyle = c[cls[d.state[i]]] || c.none;
+          ctx.beginPath();
+          ctx.moveTo(dx, mid - 5);
+          ctx.lineTo(dx + 5, mid);
+          ctx.lineTo(dx, mid + 5);
+          ctx.lineTo(dx - 5, mid);
+          ctx.closePath();
+          ctx.fill();
+        }
+      }
+      return;
+    }
     var last = e != null ? e : s;
     if (this.x(last) < LABEL_W || this.x(s) > plotR) {
       // The bar is out of view: a mark at the side where it is.
@@ -547,7 +563,10 @@
     if (x < LABEL_W) { return true; }
     var d = this.data;
     var s = d.start[i];
-    if (s == null) { return false; }
+    if (s == null) {
+      var cr = d.created[i];
+      return cr != null && FINAL[this.cls[d.state[i]]] && Math.abs(x - this.x(cr)) <= 6;
+    }
     var e = this.endOf(i);
     var x0 = this.x(d.created[i] != null ? Math.min(d.created[i], s) : s);
     var x1 = this.x(e != null ? e : s);

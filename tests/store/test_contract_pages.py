@@ -138,6 +138,20 @@ def test_pages_carry_the_current_state_and_no_history(store: RunStore, runs: lis
     assert all(r.history is None and r.flow_name in ("even", "odd") for r in listed)
 
 
+def test_tags_match_exactly_and_each_counts_once(store: RunStore) -> None:
+    clock = Clock()
+    both = make.flow_run(tags=["GPU", "gpu"])
+    upper = make.flow_run(tags=["GPU"])
+    store.apply(make.completed(both, clock) + make.completed(upper, clock))
+    store.apply(make.completed(both, clock))  # delivered again
+    assert [r.id for r in store.list_flow_runs(FlowRunFilter(tags=["gpu"]))] == [both.id]
+    assert store.count_flow_runs(FlowRunFilter(tags=["GPU"])) == 2
+    assert store.count_flow_runs(FlowRunFilter(tags=["GPU", "GPU"])) == 2
+    assert store.count_flow_runs(FlowRunFilter(tags=["Gpu"])) == 0
+    found = store.read_flow_run(both.id)
+    assert found is not None and found.tags == ["GPU", "gpu"]
+
+
 # -- count_task_runs_by_state ------------------------------------------------------------
 def test_count_task_runs_by_state(store: RunStore) -> None:
     clock = Clock()

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 
 from cadenza.events import ArtifactCreated
 from cadenza.exceptions import StoreSchemaError
+from cadenza.store.base import FlowRunFilter
 from cadenza.store.migrate import alembic_config, current_revision, known_revisions, upgrade
 from cadenza.store.schema import SCHEMA_VERSION, metadata
 from cadenza.store.sql import SqlStore, flow_id_for
@@ -93,7 +94,14 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
     metadata.create_all(engine)
     engine.dispose()
     assert schema_of(url) == schema_of(created)
-    assert set(schema_of(url)) == {"flows", "flow_runs", "task_runs", "logs", "artifacts"}
+    assert set(schema_of(url)) == {
+        "flows",
+        "flow_runs",
+        "flow_run_tags",
+        "task_runs",
+        "logs",
+        "artifacts",
+    }
 
 
 def test_migrations_go_down_and_up_again(url: str) -> None:
@@ -269,3 +277,35 @@ def test_a_database_of_another_application_is_refused(
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     con.close()
     assert "flow_runs" not in tables
+
+
+def test_tags_of_runs_recorded_before_0004_are_found_by_tag(url: str) -> None:
+    upgrade(url, "0003")
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with con:
+        con.execute(
+            "INSERT INTO flows (id, name, created) VALUES (?, ?, ?)",
+            (flow_id_for("old"), "old", T0),
+        )
+        for i, tags in enumerate(['["gpu","nightly"]', '["nightly"]', "[]", '["gpu","gpu"]']):
+            con.execute(
+                "INSERT INTO flow_runs (id, flow_id, name, created, tags, run_count)"
+                " VALUES (?, ?, ?, ?, ?, 0)",
+                (f"01890000-0000-7000-8000-00000000000{i}", flow_id_for("old"), f"r{i}", T0, tags),
+            )
+    con.close()
+    upgrade(url)
+    store = SqlStore(url)
+    try:
+        gpu = store.list_flow_runs(FlowRunFilter(tags=["gpu"]))
+        assert [r.name for r in gpu] == ["r3", "r0"]
+        assert store.count_flow_runs(FlowRunFilter(tags=["gpu", "nightly"])) == 1
+        assert store.count_flow_runs(FlowRunFilter(tags=["nightly"])) == 2
+        # Runs recorded after the upgrade are found the same way.
+        new = make.flow_run("new", tags=["gpu"])
+        store.apply(make.completed(new, Clock()))
+        assert store.count_flow_runs(FlowRunFilter(tags=["gpu"])) == 3
+    finally:
+        store.close()
+    command.downgrade(alembic_config(url), "0003")
+    assert "flow_run_tags" not in schema_of(url)

@@ -32,7 +32,7 @@ class FlowRunFilter:
     runs matching either: ``state_types=[FAILED], state_names=["Cached"]`` finds the
     failed runs and the cached ones."""
     tags: Sequence[str] | None = None
-    """Runs having all of these tags."""
+    """Runs having all of these tags (compared exactly, case included)."""
     since: float | None = None
     """Runs created at or after this time (seconds since the epoch)."""
     until: float | None = None

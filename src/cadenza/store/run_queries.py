@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from cadenza.runs import FlowRun, TaskRun
-from cadenza.states import State, StateType
+from cadenza.states import State, StateType, quick_state
 from cadenza.store import rows
 from cadenza.store.base import FlowRunFilter
-from cadenza.store.schema import flow_runs, flows, logs, task_runs
+from cadenza.store.schema import flow_run_tags, flow_runs, flows, logs, task_runs
 
 
 def flow_id_for(name: str) -> str:
@@ -41,7 +41,31 @@ _FR_COLS = [
     flow_runs.c.start_time,
     flow_runs.c.end_time,
 ]
-_TR_COLS = [c for c in task_runs.c if c.name != "history"]
+_TR_COLS = [
+    task_runs.c[name]
+    for name in (
+        "id",
+        "flow_run_id",
+        "name",
+        "task_key",
+        "dynamic_key",
+        "kind",
+        "subflow_run_id",
+        "parent_task_run_id",
+        "created",
+        "version",
+        "tags",
+        "inputs",
+        "state_type",
+        "state_name",
+        "state_message",
+        "state_timestamp",
+        "run_count",
+        "start_time",
+        "end_time",
+    )
+]
+"""The columns of a task run, in the order :func:`task_run_from_row` unpacks them."""
 
 
 def flow_run_select(with_history: bool) -> sa.Select[Any]:
@@ -56,64 +80,117 @@ def task_run_select(with_history: bool) -> sa.Select[Any]:
     return sa.select(*cols)
 
 
-def _state_from_row(r: Any) -> State | None:
-    if r.state_type is None:
-        return None
-    return State(
-        StateType(r.state_type), r.state_name, message=r.state_message, timestamp=r.state_timestamp
-    )
+_STATE_TYPES = {t.value: t for t in StateType}
+_loads = json.loads
 
 
-def _history(r: Any, with_history: bool) -> list[State] | None:
-    if not with_history:
+def _state(state_type: str | None, name: str, message: str | None, ts: float) -> State | None:
+    if state_type is None:
         return None
-    return rows.load_history(r.history, r.created, r.start_time, r.end_time)
+    state = quick_state(_STATE_TYPES[state_type], name, ts)
+    state.message = message
+    return state
+
+
+def _history(
+    text: str | None, created: float, start_time: float | None, end_time: float | None
+) -> list[State]:
+    return rows.load_history(text, created, start_time, end_time)
 
 
 def flow_run_from_row(r: Any, with_history: bool) -> FlowRun:
-    history = _history(r, with_history)
-    state = history[-1] if history else _state_from_row(r)
+    """The flow run of a row of :func:`flow_run_select` (unpacked by position: listing
+    many runs is faster so)."""
+    (
+        id_,
+        name,
+        flow_name,
+        parameters,
+        tags,
+        parent_flow_run_id,
+        parent_task_run_id,
+        created,
+        version,
+        hostname,
+        pid,
+        entrypoint,
+        state_type,
+        state_name,
+        state_message,
+        state_timestamp,
+        run_count,
+        start_time,
+        end_time,
+        *rest,
+    ) = r
+    history = _history(rest[0], created, start_time, end_time) if with_history else None
     return FlowRun(
-        id=r.id,
-        name=r.name,
-        flow_name=r.flow_name,
-        parameters=json.loads(r.parameters),
-        tags=json.loads(r.tags),
-        parent_flow_run_id=r.parent_flow_run_id,
-        parent_task_run_id=r.parent_task_run_id,
-        created=r.created,
-        version=r.version,
-        hostname=r.hostname,
-        pid=r.pid,
-        entrypoint=r.entrypoint,
-        state=state,
-        run_count=r.run_count,
-        start_time=r.start_time,
-        end_time=r.end_time,
+        id=id_,
+        name=name,
+        flow_name=flow_name,
+        parameters=_loads(parameters) if parameters != "{}" else {},
+        tags=_loads(tags) if tags != "[]" else [],
+        parent_flow_run_id=parent_flow_run_id,
+        parent_task_run_id=parent_task_run_id,
+        created=created,
+        version=version,
+        hostname=hostname,
+        pid=pid,
+        entrypoint=entrypoint,
+        state=history[-1]
+        if history
+        else _state(state_type, state_name, state_message, state_timestamp),
+        run_count=run_count,
+        start_time=start_time,
+        end_time=end_time,
         history=history,
     )
 
 
 def task_run_from_row(r: Any, with_history: bool) -> TaskRun:
-    history = _history(r, with_history)
-    state = history[-1] if history else _state_from_row(r)
+    """The task run of a row of :func:`task_run_select` (unpacked by position)."""
+    (
+        id_,
+        flow_run_id,
+        name,
+        task_key,
+        dynamic_key,
+        kind,
+        subflow_run_id,
+        parent_task_run_id,
+        created,
+        version,
+        tags,
+        inputs,
+        state_type,
+        state_name,
+        state_message,
+        state_timestamp,
+        run_count,
+        start_time,
+        end_time,
+        *rest,
+    ) = r
+    history = _history(rest[0], created, start_time, end_time) if with_history else None
     return TaskRun(
-        id=r.id,
-        name=r.name,
-        task_key=r.task_key,
-        flow_run_id=r.flow_run_id,
-        dynamic_key=r.dynamic_key,
-        created=r.created,
-        tags=json.loads(r.tags),
-        parent_task_run_id=r.parent_task_run_id,
-        kind=r.kind,
-        subflow_run_id=r.subflow_run_id,
-        version=r.version,
-        inputs=json.loads(r.inputs) if r.inputs else None,
-        state=state,
-        run_count=r.run_count,
-        start_time=r.start_time,
-        end_time=r.end_time,
+        id=id_,
+        name=name,
+        task_key=task_key,
+        flow_run_id=flow_run_id,
+        dynamic_key=dynamic_key,
+        created=created,
+        tags=_loads(tags) if tags != "[]" else [],
+        parent_task_run_id=parent_task_run_id,
+        kind=kind,
+        subflow_run_id=subflow_run_id,
+        version=version,
+        inputs=_loads(inputs) if inputs else None,
+        state=history[-1]
+        if history
+        else _state(state_type, state_name, state_message, state_timestamp),
+        run_count=run_count,
+        start_time=start_time,
+        end_time=end_time,
         history=history,
     )
 
@@ -151,9 +228,9 @@ def apply_filter(query: Any, f: FlowRunFilter | None, *, states: bool = True) ->
     if f.id_prefix:
         p = f.id_prefix.lower()
         query = query.where(flow_runs.c.id >= p, flow_runs.c.id < p[:-1] + chr(ord(p[-1]) + 1))
-    for tag in f.tags or ():
-        # Tags are a JSON array of strings; match the quoted element.
-        query = query.where(flow_runs.c.tags.contains(rows.dumps(tag), autoescape=True))
+    for tag in dict.fromkeys(f.tags or ()):
+        tagged = sa.select(flow_run_tags.c.flow_run_id).where(flow_run_tags.c.tag == tag)
+        query = query.where(flow_runs.c.id.in_(tagged))
     return query
 
 

@@ -42,6 +42,7 @@ from cadenza.store.schema import (
     SCHEMA_VERSION,
     alembic_version,
     artifacts,
+    flow_run_tags,
     flow_runs,
     flows,
     logs,
@@ -80,6 +81,7 @@ class SqlStore(RunStore):
         self._busy_timeout = busy_timeout
         self._insert_flow = dialects.insert_ignore(flows, self._dialect)
         self._insert_flow_run = dialects.insert_ignore(flow_runs, self._dialect)
+        self._insert_tag = dialects.insert_ignore(flow_run_tags, self._dialect)
         self._insert_task_run = dialects.insert_ignore(task_runs, self._dialect)
         self._insert_log = dialects.insert_ignore(logs, self._dialect)
         self._insert_artifact = dialects.insert_ignore(artifacts, self._dialect)
@@ -230,6 +232,9 @@ class SqlStore(RunStore):
             b.flow_states,
             lambda run, h: rows.flow_run_row(run, flow_id_for(run.flow_name), h),
         )
+        tags = [(tag, r.id) for r in b.flow_runs.values() for tag in dict.fromkeys(r.tags)]
+        if tags:
+            dialects.execute_rows(conn, self._insert_tag, ("tag", "flow_run_id"), tags)
         self._insert_runs(
             conn,
             task_runs,

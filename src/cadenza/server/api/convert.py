@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
+import math
+import time
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,11 +21,24 @@ _LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITIC
 
 
 def iso(ts: float | None) -> str | None:
-    """``ts`` (seconds since the epoch) as ISO-8601 in UTC: ``2026-01-31T08:00:00.250Z``."""
+    """``ts`` (seconds since the epoch) as ISO-8601 in UTC: ``2026-01-31T08:00:00.250Z``.
+
+    The same text as ``datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")``
+    with a ``Z``, several times faster (pages of runs hold thousands of times).
+    """
     if ts is None:
         return None
-    moment = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fraction, whole = math.modf(ts)
+    micros = round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        whole += 1
+        micros -= 1_000_000
+    return f"{_second(int(whole))}.{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 def _times(key: str, ts: float | None) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def run_page(
     logs = log_page(store, run.id, live=live)
     parent = store.read_flow_run(run.parent_flow_run_id) if run.parent_flow_run_id else None
     tasks = store.list_task_runs(run.id, limit=TASKS_SHOWN + 1)
+    task_counts = sorted(store.count_task_runs_by_state(run.id).items(), key=lambda item: -item[1])
     subflows = store.list_flow_runs(FlowRunFilter(parent_flow_run_id=run.id), limit=SUBFLOWS_SHOWN)
     artifacts = store.list_artifacts(flow_run_id=run.id, limit=ARTIFACTS_SHOWN)
     return render(
@@ -84,6 +85,8 @@ def run_page(
             "parent": parent,
             "tasks": tasks[:TASKS_SHOWN],
             "more_tasks": len(tasks) > TASKS_SHOWN,
+            "task_counts": task_counts,
+            "task_total": sum(n for _, n in task_counts),
             "subflows": subflows,
             "artifacts": artifacts,
             "rendered": {a.id: artifact_html(a) for a in artifacts},

@@ -166,6 +166,15 @@ def test_cancel_never_signals_a_process_that_is_not_the_runs(api: Api, store: Sq
         answer = api.post(f"/flow_runs/{old.id}/cancel", expect=202)
         assert answer["signal_sent"] is False
         assert "now belongs to another" in answer["message"]
+        # A run claiming to be created later than now cannot vouch for any process.
+        future = record(
+            store,
+            make.flow_run(created=time.time() + 3600, hostname=host, pid=sleeper.pid),
+            Pending(),
+            Running(),
+        )
+        answer = api.post(f"/flow_runs/{future.id}/cancel", expect=202)
+        assert "created in the future" in answer["message"]
         assert sleeper.poll() is None
     finally:
         sleeper.kill()

@@ -4,7 +4,11 @@ A flow run records the host name and process id of the process running it. The
 server may signal that process only when it runs on the server's own machine, is
 still alive, and is the same process: a process id is reused once its process has
 ended, so on Linux the process's start time must not be later than the run's
-creation.
+creation. The operating system lets the server signal only its own user's processes.
+
+Runs are recorded by the clients that report to the server: what they record (a
+process id, an entrypoint to import) is trusted as far as the clients are, which is
+what the API key is for.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ def local_process(run: FlowRun) -> tuple[int | None, str]:
         return None, f"its process runs on {host}, not on this server's machine"
     if pid == os.getpid():
         return None, "it runs inside the server's own process"
+    if run.created > time.time() + _SLACK:
+        return None, "the run says it was created in the future"
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

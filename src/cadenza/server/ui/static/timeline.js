@@ -64,14 +64,17 @@
     el.timeline = this;
     this.readColors();
     this.bind();
+    this.live = el.getAttribute("data-live") === "1";
     this.load();
-    if (el.getAttribute("data-live") === "1") {
-      var self = this;
-      this.timer = window.setInterval(function () {
-        if (!document.hidden) { self.load(); }
-      }, REFRESH_MS);
-    }
   }
+
+  // A running run's rows are fetched again, less often when they take long to get.
+  Timeline.prototype.refreshLater = function (tookMs) {
+    var self = this;
+    window.setTimeout(function () {
+      if (document.hidden) { self.refreshLater(0); } else { self.load(); }
+    }, Math.max(REFRESH_MS, tookMs * 10));
+  };
 
   Timeline.prototype.readColors = function () {
     var style = getComputedStyle(document.documentElement);
@@ -93,12 +96,10 @@
         return r.json();
       })
       .then(function (data) {
-        if (self.stats.loadMs === null) { self.stats.loadMs = performance.now() - started; }
+        var took = performance.now() - started;
+        if (self.stats.loadMs === null) { self.stats.loadMs = took; }
         self.setData(data);
-        if (data.run.final && self.timer) {
-          window.clearInterval(self.timer);
-          self.timer = null;
-        }
+        if (self.live && !data.run.final) { self.refreshLater(took); }
       })
       .catch(function (err) {
         if (self.info) { self.info.textContent = "The timeline could not be loaded (" + err.message + ")."; }

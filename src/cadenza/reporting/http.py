@@ -291,6 +291,16 @@ class HttpReporter(Reporter):
         left = max(deadline - time.monotonic(), 0.1)
         return httpx.Timeout(min(20.0, left), connect=min(5.0, left))
 
+    def cancel_requested(self, flow_run_id: str) -> bool:
+        try:
+            response = self._client.get(f"/api/flow_runs/{flow_run_id}", timeout=5.0)
+            if response.status_code != 200:
+                return False
+            history = response.json().get("history") or []
+        except Exception:
+            return False
+        return any(isinstance(s, dict) and s.get("type") == "CANCELLING" for s in history)
+
     # -- check ---------------------------------------------------------------------------
     def _check_server(self) -> None:
         deadline = time.monotonic() + self._check_timeout

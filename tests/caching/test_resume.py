@@ -157,3 +157,14 @@ def test_subflows_resume_likewise() -> None:
     children = store.list_flow_runs(FlowRunFilter(flow_name="child"))
     assert len(children) == 1  # the child run was resumed, not replaced
     assert children[0].state is not None and children[0].state.type is StateType.COMPLETED
+
+
+def test_resuming_from_a_client_of_a_server_says_how_instead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cadenza.settings import reset_settings
+
+    monkeypatch.setenv("CADENZA_API_URL", "http://127.0.0.1:9")
+    reset_settings()
+    with pytest.raises(NotResumable, match="Retry button"):
+        five_steps.retry("01a20000-0000-7000-8000-000000000000")

@@ -84,8 +84,17 @@ def prepare_resume(
             parameters are gone.
     """
     if store is None:
+        from cadenza.settings import get_settings
         from cadenza.store import get_store
 
+        settings = get_settings()
+        if settings.api_url:
+            raise NotResumable(
+                f"Resuming runs recorded on a server ({settings.api_url}) from a client is not "
+                "supported yet: use the Retry button of the run page, POST "
+                "/api/flow_runs/{id}/retry, or run `cadenza runs retry` on the server's "
+                "machine with CADENZA_API_URL unset."
+            )
         store = get_store()
     run = store.read_flow_run(flow_run_id)
     if run is None:

@@ -1,6 +1,8 @@
 """``make bench``: the same workloads on plain Python, cadenza and Prefect 3, compared.
 
 Usage: python bench/run.py [--quick] [--only NAME ...] [--skip-prefect] [--profile]
+
+``--only caching`` runs the caching workloads: cache_hit, cache_miss and hashing.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import environments, measures, report
+from harness import caching, environments, measures, report
 from harness.environments import BENCH_DIR, OUT_DIR, Framework
 from harness.machine import describe, load_average
-from harness.plan import FULL, QUICK, WORKLOADS, Plan
+from harness.plan import FULL, GROUPS, QUICK, WORKLOADS, Plan, expand
 from harness.processes import ProcessRun
 from harness.profiling import profile_workload
 from harness.rows import RecordingRow, Row
@@ -37,7 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         metavar="NAME",
-        help=f"run only these workloads (repeat or separate with commas): {', '.join(WORKLOADS)}",
+        help=(
+            "run only these workloads (repeat or separate with commas): "
+            f"{', '.join(WORKLOADS)}; or a group: "
+            + "; ".join(f"{name} ({', '.join(members)})" for name, members in GROUPS.items())
+        ),
     )
     parser.add_argument("--skip-prefect", action="store_true", help="plain Python and cadenza only")
     parser.add_argument(
@@ -48,12 +54,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.only:
         names = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
-        unknown = sorted(set(names) - set(WORKLOADS))
+        unknown = sorted(set(names) - set(WORKLOADS) - set(GROUPS))
         if unknown:
-            parser.error(
-                f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}"
-            )
-        args.only = names
+            choices = ", ".join([*WORKLOADS, *GROUPS])
+            parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {choices}")
+        args.only = expand(names)
     return args
 
 
@@ -77,6 +82,10 @@ def measure(session: Session) -> list[Row]:
             rows += measures.imports(session)
         elif workload == "memory":
             rows += measures.memory(session)
+        elif workload in caching.CACHE_WORKLOADS:
+            rows.append(caching.cache_overhead(session, workload))
+        elif workload == "hashing":
+            rows += caching.hashing(session)
     return rows
 
 
@@ -84,6 +93,8 @@ def load_frameworks(plan: Plan) -> tuple[dict[str, Framework], dict[str, str]]:
     """The frameworks taking part (installing Prefect if needed) and their versions."""
     frameworks = {"plain": environments.plain(), "cadenza": environments.cadenza()}
     versions = {"cadenza": frameworks["cadenza"].version}
+    data = environments.data_versions()
+    versions["data"] = ", ".join(f"{name} {number}" for name, number in data.items()) or "—"
     if "prefect" in plan.frameworks:
         prefect, prefect_versions = environments.prefect(OUT_DIR / "prefect-install.log")
         frameworks["prefect"] = prefect

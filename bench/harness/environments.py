@@ -19,11 +19,21 @@ PREFECT_VERSION = "3.8.8"
 # Prefect 3.8.8 passes ``min_items=`` to ``fastapi.Body``, which FastAPI 0.155 dropped.
 FASTAPI_LIMIT = (0, 155)
 PREFECT_REQUIREMENTS = (f"prefect=={PREFECT_VERSION}", "fastapi<0.155")
+# The caching workloads hash DataFrames and arrays: next to Prefect, the same versions of
+# these as in cadenza's environment, so that both hash the same data the same way.
+DATA_PACKAGES = ("numpy", "pandas", "pyarrow")
 
-_VERSIONS_SCRIPT = """
+_VERSIONS_SCRIPT = f"""
 import json, platform, prefect, fastapi
-print(json.dumps({"prefect": prefect.__version__, "fastapi": fastapi.__version__,
-                  "python": platform.python_version()}))
+from importlib.metadata import version, PackageNotFoundError
+def installed(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+print(json.dumps({{"prefect": prefect.__version__, "fastapi": fastapi.__version__,
+                  "python": platform.python_version(),
+                  **{{name: installed(name) for name in {DATA_PACKAGES!r}}}}}))
 """
 
 _HOME_VARIABLES = {"cadenza": "CADENZA_HOME", "prefect": "PREFECT_HOME"}
@@ -73,7 +83,10 @@ def _prefect_python() -> Path:
 
 
 def prefect_versions() -> dict[str, str] | None:
-    """Versions of prefect, fastapi and Python in ``.venv-prefect``, or None if unusable."""
+    """Versions of prefect, fastapi, Python and the data packages in ``.venv-prefect``.
+
+    None if it is missing or Prefect cannot be imported there.
+    """
     python = _prefect_python()
     if not python.exists():
         return None
@@ -85,8 +98,28 @@ def prefect_versions() -> dict[str, str] | None:
     return json.loads(done.stdout)
 
 
+def data_versions() -> dict[str, str]:
+    """The versions of ``DATA_PACKAGES`` in this (cadenza's) environment, where installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in DATA_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _requirements() -> tuple[str, ...]:
+    pins = (f"{name}=={number}" for name, number in data_versions().items())
+    return (*PREFECT_REQUIREMENTS, *pins)
+
+
 def _usable(versions: dict[str, str] | None) -> bool:
     if versions is None or versions["prefect"] != PREFECT_VERSION:
+        return False
+    if any(versions.get(name) != number for name, number in data_versions().items()):
         return False
     fastapi = tuple(int(part) for part in versions["fastapi"].split(".")[:2])
     return fastapi < FASTAPI_LIMIT
@@ -97,7 +130,7 @@ def prefect(log_path: Path) -> tuple[Framework, dict[str, str]]:
     versions = prefect_versions()
     if not _usable(versions):
         print(
-            f"Installing {' '.join(PREFECT_REQUIREMENTS)} into .venv-prefect "
+            f"Installing {' '.join(_requirements())} into .venv-prefect "
             "(about a minute; log in bench/out/) ...",
             flush=True,
         )
@@ -129,7 +162,7 @@ def _install_prefect(log_path: Path) -> None:
                 "pip",
                 "install",
                 "--disable-pip-version-check",
-                *PREFECT_REQUIREMENTS,
+                *_requirements(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,7 @@ TASK_WORKLOADS = {
 }
 
 
-def _median(
+def median_of(
     runs: Iterable[ProcessRun], figure: Callable[[ProcessRun], float | None]
 ) -> float | None:
     values = [value for run in runs if run.ok and (value := figure(run)) is not None]
@@ -36,26 +36,39 @@ def task_overhead(session: Session, workload: str) -> Row:
     one-task flow first; what does not depend on N cancels out in the difference.
     """
     small, big = session.plan.sizes
-    marginal: dict[str, float | None] = {}
-    for name in session.framework_names:
-        reps = session.plan.reps_for(name)
-        times = [
-            _median(session.repeated(workload, name, n, reps), _done_seconds) for n in (small, big)
-        ]
-        if times[0] is None or times[1] is None:
-            marginal[name] = None
-        else:
-            marginal[name] = (times[1] - times[0]) / (big - small) * 1e6
-    base = marginal.get("plain")
-    values: dict[str, float | None] = {"plain": base}
-    for name in session.framework_names:
-        if name != "plain":
-            cost = marginal[name]
-            values[name] = None if cost is None or base is None else cost - base
+    marginal = {
+        name: marginal_us(session, workload, name, session.plan.sizes)
+        for name in session.framework_names
+    }
+    values = less_plain(marginal)
     target = targets.SEQUENTIAL_OVERHEAD if workload == "sequential" else None
     label = f"{TASK_WORKLOADS[workload]}, overhead per task (N={small:,}→{big:,})"
     notes = {"plain": "per call"}
     return Row(f"{workload}_overhead_us", label, "µs", values, notes, target)
+
+
+def marginal_us(
+    session: Session, workload: str, framework: str, sizes: tuple[int, int]
+) -> float | None:
+    """``(t(big) - t(small)) / (big - small)`` in µs, medians of the plan's processes per size."""
+    small, big = sizes
+    reps = session.plan.reps_for(framework)
+    times = [
+        median_of(session.repeated(workload, framework, n, reps), _done_seconds) for n in sizes
+    ]
+    if times[0] is None or times[1] is None:
+        return None
+    return (times[1] - times[0]) / (big - small) * 1e6
+
+
+def less_plain(marginal: dict[str, float | None]) -> dict[str, float | None]:
+    """Each framework's cost less plain Python's (which stays as it is, per call)."""
+    base = marginal.get("plain")
+    values: dict[str, float | None] = {"plain": base}
+    for name, cost in marginal.items():
+        if name != "plain":
+            values[name] = None if cost is None or base is None else cost - base
+    return values
 
 
 def startup(session: Session) -> list[Row]:
@@ -67,14 +80,14 @@ def startup(session: Session) -> list[Row]:
         home = session.new_home(name)
         session.run("startup-warmup", "one_task", name, 1, home=home)
         runs = [session.run("startup-empty", "one_task", name, 1) for _ in range(reps)]
-        empty[name] = _median(runs, lambda run: run.wall_seconds)
+        empty[name] = median_of(runs, lambda run: run.wall_seconds)
         if name == "plain":
             existing[name] = empty[name]
             continue
         runs = [
             session.run("startup-existing", "one_task", name, 1, home=home) for _ in range(reps)
         ]
-        existing[name] = _median(runs, lambda run: run.wall_seconds)
+        existing[name] = median_of(runs, lambda run: run.wall_seconds)
     notes = {"plain": "no database"}
     return [
         Row(
@@ -105,9 +118,9 @@ def imports(session: Session) -> list[Row]:
             continue
         session.run("import-warmup", "import_only", name, 0)
         runs = [session.run("import", "import_only", name, 0) for _ in range(reps)]
-        seconds = _median(runs, lambda run: run.figures.get("import_seconds"))
+        seconds = median_of(runs, lambda run: run.figures.get("import_seconds"))
         module[name] = None if seconds is None else seconds * 1000
-        seconds = _median(runs, lambda run: run.figures.get("import_flow_task_seconds"))
+        seconds = median_of(runs, lambda run: run.figures.get("import_flow_task_seconds"))
         decorators[name] = None if seconds is None else seconds * 1000
     return [
         Row("import_ms", "import cadenza / import prefect", "ms", module, target=targets.IMPORT),
@@ -140,7 +153,7 @@ def _peak_row(session: Session, size: int, names: list[str], target: targets.Tar
             notes[name] = f"too slow: see N={session.plan.memory_size_for(name):,}"
             continue
         runs = session.repeated("sequential", name, size, 1)
-        values[name] = _median(runs, _peak_mb)
+        values[name] = median_of(runs, _peak_mb)
         if note := _peak_note(runs):
             notes[name] = note
     label = f"peak memory, sequential flow of {size:,} tasks"

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.plan import Plan
+from harness import caching
+from harness.plan import GROUPS, Plan
 from harness.rows import RecordingRow, Row
 from harness.session import Session
 
@@ -20,6 +21,9 @@ CASE_LABELS = {
     "startup-warmup": "one-task flow, first run in a home",
     "startup-empty": "one-task flow, empty home",
     "startup-existing": "one-task flow, existing database",
+    "cache_hit": "cached task, hits, all sizes",
+    "cache_miss": "cached task, misses + writes, all sizes",
+    "hashing": "cached task on the DataFrame",
 }
 
 
@@ -121,7 +125,7 @@ def _plan_notes(plan: Plan, machine: dict[str, str]) -> list[str]:
         "the process exited.",
         f"Prefect {machine.get('prefect', '?')} runs with FastAPI {machine.get('fastapi', '?')}: "
         "its API server needs a FastAPI older than 0.155.",
-    ]
+    ] + (caching.notes(plan) if set(GROUPS["caching"]) & set(plan.workloads) else [])
 
 
 def results_markdown(
@@ -136,6 +140,7 @@ def results_markdown(
         ["load average before the run", machine.get("load_before", "—")],
         ["cadenza", machine.get("cadenza", "—")],
         ["prefect", machine.get("prefect", "not run")],
+        ["data packages (both environments)", machine.get("data", "—")],
         ["duration of the run", machine.get("duration", "—")],
     ]
     parts = [

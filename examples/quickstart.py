@@ -97,3 +97,4 @@ def train_duration_model(year: int = 2024, month: int = 3, months_of_history: in
 if __name__ == "__main__":
     train_duration_model()
     print("See the runs: cadenza runs ls, then cadenza runs show RUN_ID")
+    print("or in the dashboard: cadenza server start, then open http://127.0.0.1:4200")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cadenza.utilities.formatting import format_duration
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
@@ -111,26 +113,6 @@ def local_time(ts: float | None, *, ms: bool = False) -> str:
     if ms:
         text += f".{moment.microsecond // 1000:03d}"
     return text
-
-
-def format_duration(seconds: float | None) -> str:
-    """A short duration: ``850ms``, ``1.2s``, ``3m04s``, ``2h05m``, ``3d04h``; ``-`` if None."""
-    if seconds is None:
-        return "-"
-    seconds = max(seconds, 0.0)
-    if seconds < 0.001:
-        return "<1ms"
-    if seconds < 1:
-        ms = round(seconds * 1000)
-        return f"{ms}ms" if ms < 1000 else "1.0s"
-    if round(seconds, 1) < 60:
-        return f"{seconds:.1f}s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
 
 
 def run_duration(

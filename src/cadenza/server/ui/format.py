@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from cadenza.states import State, StateType
+from cadenza.utilities.formatting import format_duration
 
 _LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 
@@ -82,22 +83,7 @@ def clock_time(ts: float | None) -> str:
 
 def duration(seconds: float | None) -> str:
     """``850ms``, ``1.2s``, ``3m04s``, ``2h05m``, ``3d04h``; ``-`` if None."""
-    if seconds is None:
-        return "-"
-    seconds = max(seconds, 0.0)
-    if seconds < 0.001:
-        return "<1ms"
-    if seconds < 1:
-        ms = round(seconds * 1000)
-        return f"{ms}ms" if ms < 1000 else "1.0s"
-    if round(seconds, 1) < 60:
-        return f"{seconds:.1f}s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+    return format_duration(seconds)
 
 
 def run_duration(run: Any, now: float | None = None) -> str:

@@ -41,30 +41,7 @@ _FR_COLS = [
     flow_runs.c.start_time,
     flow_runs.c.end_time,
 ]
-_TR_COLS = [
-    task_runs.c[name]
-    for name in (
-        "id",
-        "flow_run_id",
-        "name",
-        "task_key",
-        "dynamic_key",
-        "kind",
-        "subflow_run_id",
-        "parent_task_run_id",
-        "created",
-        "version",
-        "tags",
-        "inputs",
-        "state_type",
-        "state_name",
-        "state_message",
-        "state_timestamp",
-        "run_count",
-        "start_time",
-        "end_time",
-    )
-]
+_TR_COLS = [task_runs.c[name] for name in rows.TASK_RUN_COLUMNS if name != "history"]
 """The columns of a task run, in the order :func:`task_run_from_row` unpacks them."""
 
 

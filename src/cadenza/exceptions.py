@@ -73,6 +73,56 @@ class ObjectNotFound(CadenzaError, LookupError):
     """A run, flow or other object was not found in the store."""
 
 
+class RegistryError(CadenzaError):
+    """An error of the model registry.
+
+    ``error_code`` is the code the REST API answers with (as MLflow's), and
+    ``details`` names the parameter at fault, so that a client of a server raises the
+    same error as an embedded store.
+    """
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.details = [{"field": field, "message": message}] if field else None
+
+
+class ModelNotFoundError(RegistryError, ObjectNotFound):
+    """No registered model has this name."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="name")
+
+
+class ModelVersionNotFoundError(RegistryError, ObjectNotFound):
+    """The registered model exists but has no such version (or alias, or stage)."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="version")
+
+
+class ModelAlreadyExistsError(RegistryError):
+    """A registered model with this name exists already."""
+
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="name")
+
+
+class InvalidModelError(RegistryError, ValueError):
+    """A model, a model URI or a registry argument is not one cadenza accepts."""
+
+
+class ModelSignatureError(RegistryError, ValueError):
+    """The data given to a model's ``predict`` does not match the model's signature."""
+
+
 class CadenzaSignal(BaseException):
     """Base class of control signals; ``except Exception`` cannot swallow them."""
 

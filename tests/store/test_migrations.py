@@ -101,6 +101,13 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "task_runs",
         "logs",
         "artifacts",
+        "registered_models",
+        "registered_model_tags",
+        "model_versions",
+        "model_version_tags",
+        "registered_model_aliases",
+        "model_transitions",
+        "logged_models",
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0004"
+SCHEMA_VERSION = "0006"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -151,6 +151,122 @@ artifacts = sa.Table(
     sa.Column("task_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
     sa.Index(None, "key", "id"),
+    sa.Index(None, "flow_run_id"),
+)
+
+# -- the model registry ---------------------------------------------------------------
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("description", sa.Text),
+    # The highest version number ever given: versions are numbered from it, in the
+    # transaction that creates them, and a deleted version's number is not given again.
+    sa.Column("last_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+registered_model_tags = sa.Table(
+    "registered_model_tags",
+    metadata,
+    sa.Column(
+        "name",
+        sa.String(255),
+        sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column(
+        "name",
+        sa.String(255),
+        sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    # No foreign keys to the runs: a run reported in batches may reach the database
+    # after the model it logged, and a server may hold models of runs it never saw.
+    sa.Column("run_id", ID),
+    sa.Column("flow_run_id", ID),
+    sa.Column("status", sa.String(32), nullable=False, server_default="READY"),
+    sa.Column("stage", sa.String(32), nullable=False, server_default="None"),
+    sa.Column("description", sa.Text),
+    sa.Column("code_version", sa.String(255)),
+    sa.Column("signature", sa.Text),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+    sa.Index(None, "run_id"),
+    sa.Index(None, "flow_run_id"),
+)
+
+model_version_tags = sa.Table(
+    "model_version_tags",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
+)
+
+registered_model_aliases = sa.Table(
+    "registered_model_aliases",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("alias", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
+)
+
+model_transitions = sa.Table(
+    "model_transitions",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "name",
+        sa.String(255),
+        sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Kept when the version is deleted: it is history.
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("alias", sa.String(255)),
+    sa.Column("from_value", sa.String(255)),
+    sa.Column("to_value", sa.String(255)),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("comment", sa.Text),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index(None, "name", "id"),
+)
+
+logged_models = sa.Table(
+    "logged_models",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("artifact_path", sa.String(512), primary_key=True),
+    sa.Column("flow_run_id", ID),
+    sa.Column("flavors", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("signature", sa.Text),
+    sa.Column("requirements", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("code_version", sa.String(255)),
+    sa.Column("created", sa.Float, nullable=False),
     sa.Index(None, "flow_run_id"),
 )
 

@@ -27,6 +27,7 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.registry_sql import SqlRegistryMixin
 from cadenza.store.run_queries import (
     apply_filter,
     count_matching,
@@ -57,8 +58,9 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(RunStore):
-    """A :class:`RunStore` in a SQL database.
+class SqlStore(SqlRegistryMixin, RunStore):
+    """A :class:`RunStore` in a SQL database, which is also the model registry's
+    :class:`~cadenza.store.registry_base.RegistryStore`.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).

@@ -15,7 +15,10 @@ from cadenza.server.api import (
     flow_runs,
     flows,
     health,
+    logged_models,
     logs,
+    model_versions,
+    registered_models,
     stats,
     task_runs,
 )
@@ -29,6 +32,8 @@ def build_router() -> APIRouter:
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
     for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+        protected.include_router(module.router)
+    for module in (registered_models, model_versions, logged_models):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

@@ -33,6 +33,8 @@ ERROR_CODE_TO_HTTP_STATUS: dict[str, int] = {
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "CONFLICT": 409,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "RESOURCE_ALREADY_EXISTS": 409,
     "INVALID_STATE": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "INTERNAL_ERROR": 500,
@@ -106,6 +108,9 @@ def error_response(code: str, message: str, details: Any = None) -> JSONResponse
 
 
 def _code_for(exc: Exception) -> str:
+    code = getattr(exc, "error_code", None)  # errors that name their code (the registry's)
+    if code in ERROR_CODE_TO_HTTP_STATUS:
+        return str(code)
     if isinstance(exc, ObjectNotFound):
         return "NOT_FOUND"
     if isinstance(exc, StoreFullError):
@@ -167,7 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _code_for(exc)
         if code == "INTERNAL_ERROR":
             logger.error("Error in %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(code, str(exc))
+        return error_response(code, str(exc), getattr(exc, "details", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

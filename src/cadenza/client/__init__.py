@@ -1,0 +1,1 @@
+"""Clients of a cadenza server's REST API, implementing the store interfaces over HTTP."""

@@ -14,6 +14,7 @@ from cadenza.engine.retries import exponential_backoff
 from cadenza.flows import Flow, flow
 from cadenza.futures import FutureList, TaskRunFuture, allow_failure, as_completed, unmapped, wait
 from cadenza.logging.loggers import get_run_logger
+from cadenza.registry.fluent import load_model, log_model, register_model
 from cadenza.runners.threads import ThreadPoolTaskRunner
 from cadenza.states import State, StateType
 from cadenza.tasks import Task, task
@@ -36,6 +37,9 @@ __all__ = [
     "flow",
     "get_run_context",
     "get_run_logger",
+    "load_model",
+    "log_model",
+    "register_model",
     "tags",
     "task",
     "unmapped",

@@ -221,7 +221,9 @@ def test_stages_with_archive_existing_and_history(registry: RegistryStore) -> No
     with pytest.raises(InvalidModelError, match="the stages are"):
         registry.transition_model_version_stage("taxi", 1, "Prod")
     with pytest.raises(InvalidModelError, match="archive_existing_versions"):
-        registry.transition_model_version_stage("taxi", 1, "Archived", archive_existing_versions=True)
+        registry.transition_model_version_stage(
+            "taxi", 1, "Archived", archive_existing_versions=True
+        )
     with pytest.raises(ModelVersionNotFoundError):
         registry.transition_model_version_stage("taxi", 9, "Staging")
 

@@ -133,9 +133,7 @@ class RegistryClient:
             name_like=name_like, tags=tags or None, limit=max_results
         )
 
-    def update_registered_model(
-        self, name: str, description: str | None = None
-    ) -> RegisteredModel:
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """Set the description of a registered model."""
         return self._registry_store().update_registered_model(name, description=description)
 

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
-import sys
-import tempfile
-import time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from cadenza.exceptions import InvalidModelError, ModelAlreadyExistsError
-from cadenza.registry import artifact_io, flavors, uri
-from cadenza.registry.descriptor import INPUT_EXAMPLE, PYFUNC, ModelDescriptor
-from cadenza.registry.stores import current_user, registry_store
+from cadenza.exceptions import InvalidModelError
 
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from cadenza.registry import uri
+    from cadenza.registry.descriptor import ModelDescriptor
     from cadenza.registry.entities import ModelVersion
     from cadenza.registry.pyfunc import PyFuncModel
     from cadenza.store.registry_base import RegistryStore
+
+# Everything else is imported inside the functions: ``import cadenza`` imports this
+# module, and must stay cheap.
 
 logger = logging.getLogger("cadenza.registry")
 
@@ -114,6 +112,8 @@ def _signature(flavor: ModuleType, model: Any, example: Any) -> dict[str, Any]:
 def _save_example(folder: Path, example: Any) -> bool:
     import pandas as pd
 
+    from cadenza.registry.descriptor import INPUT_EXAMPLE
+
     if isinstance(example, pd.DataFrame | pd.Series):
         (folder / INPUT_EXAMPLE).write_text(example.to_json(orient="split", date_format="iso"))
         return True
@@ -159,9 +159,16 @@ def log_model(
         InvalidModelError: called outside a flow or task, a model no flavor accepts
             (the message lists what is accepted), or a bad name.
     """
+    import platform
+    import tempfile
+    import time
+
     from cadenza import __version__
+    from cadenza.registry import artifact_io, flavors
+    from cadenza.registry.descriptor import PYFUNC, ModelDescriptor
     from cadenza.registry.entities import LoggedModel
     from cadenza.registry.environment import pinned
+    from cadenza.registry.stores import registry_store
 
     run_id, flow_run_id, flow = _current_run()
     path = _artifact_path(name)
@@ -258,6 +265,9 @@ def register_model(
     Returns:
         The new :class:`~cadenza.registry.entities.ModelVersion` (``.version`` is 1, 2...).
     """
+    from cadenza.exceptions import ModelAlreadyExistsError
+    from cadenza.registry.stores import current_user, registry_store
+
     store = _store or registry_store()
     source, details = _source_details(store, model_uri)
     try:
@@ -273,6 +283,9 @@ def register_model(
 
 def _source_details(store: RegistryStore, model_uri: str) -> tuple[str, dict[str, Any]]:
     """The source to record for ``model_uri``, and what is known of it."""
+    from cadenza.registry import uri
+    from cadenza.registry.descriptor import ModelDescriptor
+
     parsed = uri.parse(model_uri)
     if isinstance(parsed, uri.ModelsUri):
         found = resolve_version(store, parsed)
@@ -316,7 +329,9 @@ def resolve_version(store: RegistryStore, parsed: uri.ModelsUri) -> ModelVersion
         return store.get_model_version(parsed.name, model.latest_version)
     found = store.get_latest_versions(parsed.name, [str(parsed.stage)])
     if not found:
-        stages = ", ".join(f"{v.current_stage} (version {v.version})" for v in model.latest_versions)
+        stages = ", ".join(
+            f"{v.current_stage} (version {v.version})" for v in model.latest_versions
+        )
         raise ModelVersionNotFoundError(
             f"Model {parsed.name!r} has no version in stage {parsed.stage}; "
             f"its latest versions by stage are: {stages or 'none'}."
@@ -326,6 +341,9 @@ def resolve_version(store: RegistryStore, parsed: uri.ModelsUri) -> ModelVersion
 
 def _download(model_uri: str, dst: Path, store: RegistryStore | None = None) -> Path:
     """The local folder of the model at ``model_uri`` (downloaded into ``dst``)."""
+    from cadenza.registry import artifact_io, uri
+    from cadenza.registry.stores import registry_store
+
     parsed = uri.parse(model_uri)
     if isinstance(parsed, uri.ModelsUri):
         version = resolve_version(store or registry_store(), parsed)
@@ -336,6 +354,10 @@ def _download(model_uri: str, dst: Path, store: RegistryStore | None = None) -> 
 
 
 def _load(model_uri: str, dst_path: str | Path | None) -> tuple[ModelDescriptor, Path, Any]:
+    import tempfile
+
+    from cadenza.registry.descriptor import ModelDescriptor
+
     tmp = None
     if dst_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="cadenza-load-")
@@ -361,6 +383,7 @@ def load_model(model_uri: str, dst_path: str | Path | None = None) -> PyFuncMode
         ModelNotFoundError, ModelVersionNotFoundError: the registry has no such model,
             version, alias or stage (the message says which exist).
     """
+    from cadenza.registry.descriptor import PYFUNC
     from cadenza.registry.pyfunc import PyFuncModel
 
     descriptor, folder, tmp = _load(model_uri, dst_path)
@@ -376,6 +399,8 @@ def load_model(model_uri: str, dst_path: str | Path | None = None) -> PyFuncMode
 
 def load_native(model_uri: str, flavor: str, dst_path: str | Path | None = None) -> Any:
     """The native model at ``model_uri`` if it was logged in ``flavor``."""
+    from cadenza.registry import flavors
+
     descriptor, folder, tmp = _load(model_uri, dst_path)
     try:
         if flavor not in descriptor.flavors:
@@ -393,6 +418,9 @@ def load_native(model_uri: str, flavor: str, dst_path: str | Path | None = None)
 
 def _loader(descriptor: ModelDescriptor, model_uri: str) -> ModuleType:
     import importlib
+    import sys
+
+    from cadenza.registry import flavors
 
     name = descriptor.loader_module
     if name not in flavors.MODULES.values():

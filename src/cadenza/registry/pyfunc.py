@@ -33,7 +33,7 @@ class PythonModel:
         >>> log_model(Doubler(), name="doubler", input_example=pd.DataFrame({"x": [1.0]}))
     """
 
-    def load_context(self, context: PythonModelContext) -> None:  # noqa: B027
+    def load_context(self, context: PythonModelContext) -> None:
         """Called once when the model is loaded; override to prepare it."""
 
     def predict(

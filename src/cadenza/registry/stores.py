@@ -32,9 +32,10 @@ def registry_store(registry_uri: str | None = None) -> RegistryStore:
     from cadenza.store import get_store
     from cadenza.store.registry_base import RegistryStore
 
-    store = get_store(uri or None)
-    assert isinstance(store, RegistryStore)
-    return store
+    found = get_store(uri or None)
+    if not isinstance(found, RegistryStore):  # every SQL store is one
+        raise TypeError(f"{type(found).__name__} has no model registry")
+    return found
 
 
 def current_user() -> str | None:

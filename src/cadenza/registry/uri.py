@@ -82,7 +82,9 @@ def _models(uri: str, rest: str) -> ModelsUri:
         return ModelsUri(name, alias=alias)
     name, _, which = rest.rpartition("/")
     if not name or not which:
-        raise _bad(uri, "it names no version, alias or stage (models:/NAME/3, models:/NAME@champion)")
+        raise _bad(
+            uri, "it names no version, alias or stage (models:/NAME/3, models:/NAME@champion)"
+        )
     if which.isdigit():
         return ModelsUri(name, version=int(which))
     if which.lower() == "latest":

@@ -121,9 +121,9 @@ class SqlRegistryMixin(RegistryStore):
         def update(conn: Connection) -> None:
             _require_model(conn, name)
             conn.execute(
-                rm.update().where(rm.c.name == name).values(
-                    description=description, updated=time.time()
-                )
+                rm.update()
+                .where(rm.c.name == name)
+                .values(description=description, updated=time.time())
             )
 
         self._transaction(update)
@@ -276,9 +276,7 @@ class SqlRegistryMixin(RegistryStore):
         def delete(conn: Connection) -> None:
             _require_version(conn, name, version)
             for table in (registered_model_aliases, model_version_tags, mv):
-                conn.execute(
-                    table.delete().where(table.c.name == name, table.c.version == version)
-                )
+                conn.execute(table.delete().where(table.c.name == name, table.c.version == version))
             _touch(conn, name)
 
         self._transaction(delete)
@@ -299,9 +297,7 @@ class SqlRegistryMixin(RegistryStore):
         def delete(conn: Connection) -> None:
             _require_version(conn, name, version)
             t = model_version_tags
-            conn.execute(
-                t.delete().where(t.c.name == name, t.c.version == version, t.c.key == key)
-            )
+            conn.execute(t.delete().where(t.c.name == name, t.c.version == version, t.c.key == key))
 
         self._transaction(delete)
 

@@ -43,9 +43,7 @@ def models_of_run(registry: RegistryStore, run_id: str) -> list[rs.LoggedModel]:
     versions += [
         v for v in registry.search_model_versions(run_id=run_id, limit=1000) if v not in versions
     ]
-    return [
-        rs.logged_out(m, [v for v in versions if v.source == m.model_uri]) for m in logged
-    ]
+    return [rs.logged_out(m, [v for v in versions if v.source == m.model_uri]) for m in logged]
 
 
 @router.get("/runs/{run_id}/models", response_model=list[rs.LoggedModel])

@@ -16,7 +16,9 @@ _NAME = Path(description="The registered model's name.")
 
 
 @router.get(
-    "/registered_models", response_model=rs.RegisteredModelPage, responses=rs.registry_responses(400)
+    "/registered_models",
+    response_model=rs.RegisteredModelPage,
+    responses=rs.registry_responses(400),
 )
 def search_registered_models(
     name_like: str | None = Query(
@@ -89,12 +91,12 @@ def update_registered_model(
     registry: RegistryStore = Depends(rs.get_registry),
 ) -> Response:
     """Set a registered model's description."""
-    return respond(rs.model_out(registry.update_registered_model(name, description=body.description)))
+    return respond(
+        rs.model_out(registry.update_registered_model(name, description=body.description))
+    )
 
 
-@router.delete(
-    "/registered_models/{name}", status_code=204, responses=rs.registry_responses(404)
-)
+@router.delete("/registered_models/{name}", status_code=204, responses=rs.registry_responses(404))
 def delete_registered_model(
     name: str = _NAME, registry: RegistryStore = Depends(rs.get_registry)
 ) -> Response:

@@ -365,8 +365,13 @@ def _load(model_uri: str, dst_path: str | Path | None) -> tuple[ModelDescriptor,
     else:
         dst = Path(dst_path)
         dst.mkdir(parents=True, exist_ok=True)
-    folder = _download(model_uri, dst)
-    return ModelDescriptor.load(folder, where=model_uri), folder, tmp
+    try:
+        folder = _download(model_uri, dst)
+        return ModelDescriptor.load(folder, where=model_uri), folder, tmp
+    except BaseException:
+        if tmp is not None:
+            tmp.cleanup()
+        raise
 
 
 def load_model(model_uri: str, dst_path: str | Path | None = None) -> PyFuncModel:

@@ -10,6 +10,7 @@ import click
 from cadenza.cli.artifacts import artifacts
 from cadenza.cli.db import db
 from cadenza.cli.flows import flows
+from cadenza.cli.models import models
 from cadenza.cli.output import CliError, echo_json
 from cadenza.cli.runs import runs
 from cadenza.cli.server import server
@@ -39,6 +40,7 @@ def cli() -> None:
 cli.add_command(runs)
 cli.add_command(flows)
 cli.add_command(artifacts)
+cli.add_command(models)
 cli.add_command(db)
 cli.add_command(server)
 

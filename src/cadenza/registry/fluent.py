@@ -172,6 +172,10 @@ def log_model(
 
     run_id, flow_run_id, flow = _current_run()
     path = _artifact_path(name)
+    if registered_model_name is not None:
+        from cadenza.registry.validate import model_name
+
+        model_name(registered_model_name)  # a bad name fails before any work
     module = flavors.module(flavor) if flavor else flavors.infer(model)
     if flavor and not module.accepts(model):
         raise InvalidModelError(

@@ -1,10 +1,10 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, and the
-login page when the server has an API key. What the pages fetch while open lives
-under ``/ui/`` (timeline data, log tail, state polling), static files under
-``/ui/static/``. Routes are thin: they call the store and render a template.
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, registered
+models ``/models``, and the login page when the server has an API key. What the pages
+fetch while open lives under ``/ui/`` (timeline data, log tail, state polling), static
+files under ``/ui/static/``. Routes are thin: they call the store and render a template.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from cadenza.server.ui import (
     auth,
     dashboard,
     logs,
+    models,
     run_page,
     runs_list,
     task_page,
@@ -41,6 +42,7 @@ def build_router() -> APIRouter:
         timeline,
         logs,
         actions,
+        models,
     ):
         protected.include_router(module.router)
     router.include_router(protected)

@@ -28,8 +28,11 @@ ACTIONS = {
 }
 
 
-async def call_api(request: Request, method: str, path: str) -> tuple[int, Any]:
-    """Call this server's own API in-process; returns the status and the JSON body."""
+async def call_api(
+    request: Request, method: str, path: str, *, json: Any = None
+) -> tuple[int, Any]:
+    """Call this server's own API in-process (with ``json`` as the body when given);
+    returns the status and the JSON body."""
     headers = {"Accept": "application/json"}
     key: str | None = request.app.state.api_key
     if key:
@@ -38,7 +41,7 @@ async def call_api(request: Request, method: str, path: str) -> tuple[int, Any]:
     async with httpx.AsyncClient(
         transport=transport, base_url="http://cadenza-ui.local", timeout=60
     ) as client:
-        response = await client.request(method, path, headers=headers)
+        response = await client.request(method, path, headers=headers, json=json)
     try:
         body = response.json()
     except ValueError:

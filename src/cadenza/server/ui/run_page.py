@@ -14,6 +14,7 @@ from cadenza.runs import FlowRun
 from cadenza.server.ui.artifact_html import artifact_html
 from cadenza.server.ui.deps import get_store
 from cadenza.server.ui.logs import log_page
+from cadenza.server.ui.models import model_url, models_of_run
 from cadenza.server.ui.templating import render, secure
 from cadenza.states import StateType
 from cadenza.store.base import FlowRunFilter, RunStore
@@ -90,6 +91,8 @@ def run_page(
             "subflows": subflows,
             "artifacts": artifacts,
             "rendered": {a.id: artifact_html(a) for a in artifacts},
+            "models": models_of_run(store, run.id),
+            "model_url": model_url,
             "page": logs,
             "live": live,
             "watch": bool(watch),

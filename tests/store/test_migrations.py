@@ -101,6 +101,13 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "task_runs",
         "logs",
         "artifacts",
+        "experiments",
+        "tracked_runs",
+        "run_params",
+        "run_tags",
+        "metric_points",
+        "latest_metrics",
+        "run_datasets",
     }
 
 

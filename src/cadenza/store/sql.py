@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadenza.events import (
+    TRACKING_EVENTS,
     ArtifactCreated,
     Event,
     FlowRunCreated,
@@ -49,6 +50,7 @@ from cadenza.store.schema import (
     metadata,
     task_runs,
 )
+from cadenza.store.tracking_sql import TrackingSqlMixin
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
@@ -57,8 +59,9 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(RunStore):
-    """A :class:`RunStore` in a SQL database.
+class SqlStore(TrackingSqlMixin, RunStore):
+    """A :class:`RunStore` and a :class:`~cadenza.store.tracking_base.TrackingStore`
+    in a SQL database.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
@@ -250,6 +253,10 @@ class SqlStore(RunStore):
             dialects.execute_rows(
                 conn, self._insert_artifact, rows.ARTIFACT_COLUMNS, rows.artifact_rows(b.artifacts)
             )
+        if b.flow_runs:
+            self._track_flow_runs(conn, b.flow_runs)
+        if b.tracking:
+            self._apply_tracking(conn, b.tracking)
 
     def _insert_runs(
         self,
@@ -674,6 +681,7 @@ class _Batch:
         "logs",
         "task_runs",
         "task_states",
+        "tracking",
     )
 
     def __init__(self, events: Sequence[Event]) -> None:
@@ -684,6 +692,7 @@ class _Batch:
         self.task_states: dict[str, list[State]] = {}
         self.logs: list[LogEntry] = []
         self.artifacts: list[ArtifactCreated] = []
+        self.tracking: list[Any] = []
         task_states = self.task_states
         task_runs = self.task_runs
         run_id: str
@@ -719,6 +728,8 @@ class _Batch:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
             elif cls is ArtifactCreated:
                 self.artifacts.append(ev)
+            elif cls in TRACKING_EVENTS:
+                self.tracking.append(ev)
 
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()

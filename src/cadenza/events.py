@@ -57,6 +57,60 @@ class ArtifactCreated(NamedTuple):
     created: float = 0.0
 
 
+# -- tracking (see cadenza.tracking): on a run, flow run or task run, by its id ----------
+class MetricLogged(NamedTuple):
+    """One point of a metric. The same point applied twice is recorded once."""
+
+    run_id: str
+    key: str
+    value: float
+    timestamp: float
+    step: int = 0
+
+
+class ParamsLogged(NamedTuple):
+    """Params of a run; a key recorded already keeps its first value."""
+
+    run_id: str
+    params: dict[str, str]
+
+
+class TagsSet(NamedTuple):
+    """Tags of a run; a tag set at a later ``timestamp`` replaces an earlier value."""
+
+    run_id: str
+    tags: dict[str, str]
+    timestamp: float
+
+
+class ExperimentSet(NamedTuple):
+    """Move a run (and, for a flow run, its task runs that logged something) into the
+    experiment named ``name``, created if it does not exist."""
+
+    run_id: str
+    name: str
+
+
+class DatasetLogged(NamedTuple):
+    """A dataset the run read (see ``cadenza.log_input``)."""
+
+    run_id: str
+    name: str
+    digest: str
+    source: str | None = None
+    context: str | None = None
+    schema: dict[str, str] | None = None
+    num_rows: int | None = None
+    profile: dict[str, Any] | None = None
+    timestamp: float = 0.0
+
+
+TRACKING_EVENTS: frozenset[type] = frozenset(
+    {MetricLogged, ParamsLogged, TagsSet, ExperimentSet, DatasetLogged}
+)
+
+TrackingEvent = MetricLogged | ParamsLogged | TagsSet | ExperimentSet | DatasetLogged
+
 Event = (
     FlowRunCreated
     | TaskRunCreated
@@ -64,6 +118,7 @@ Event = (
     | TaskRunStateChanged
     | LogEmitted
     | ArtifactCreated
+    | TrackingEvent
 )
 
 

@@ -8,15 +8,21 @@ store. Decoding validates the shape of every event and raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cadenza.events import (
     ArtifactCreated,
+    DatasetLogged,
     Event,
+    ExperimentSet,
     FlowRunCreated,
     FlowRunStateChanged,
     LogEmitted,
+    MetricLogged,
+    ParamsLogged,
+    TagsSet,
     TaskRunCreated,
     TaskRunStateChanged,
     summarize_inputs,
@@ -24,6 +30,8 @@ from cadenza.events import (
 from cadenza.exceptions import CadenzaError
 from cadenza.runs import FlowRun, LogEntry, TaskRun
 from cadenza.states import State
+from cadenza.tracking.errors import InvalidTrackingValue
+from cadenza.tracking.values import check_key
 
 _FLOW_RUN_FIELDS = (
     "id",
@@ -79,6 +87,9 @@ def encode_event(event: Event) -> dict[str, Any]:
         return {"kind": "log", "entry": {f: getattr(event.entry, f) for f in _LOG_FIELDS}}
     if isinstance(event, ArtifactCreated):
         return {"kind": "artifact", **event._asdict()}
+    tracking = _encode_tracking(event)
+    if tracking is not None:
+        return tracking
     raise TypeError(f"not an event: {event!r}")
 
 
@@ -141,6 +152,8 @@ def decode_event(d: Any, index: int = 0) -> Event:
         if kind == "artifact":
             fields = {k: v for k, v in d.items() if k != "kind"}
             return ArtifactCreated(**fields)
+        if kind in _TRACKING_KINDS:
+            return _decode_tracking(kind, d, where)
     except TypeError as exc:
         raise InvalidEvents(f"{where}: {exc}") from None
     raise InvalidEvents(f"{where}: unknown kind {kind!r}")
@@ -155,3 +168,128 @@ def decode_events(items: Any) -> list[Event]:
     if not isinstance(items, list):
         raise InvalidEvents("events must be a list")
     return [decode_event(d, i) for i, d in enumerate(items)]
+
+
+# -- tracking events --------------------------------------------------------------------
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def json_number(value: float) -> float | str:
+    """A float as JSON holds it: NaN and infinities as ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"`` (read back by :func:`number_from_json`)."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _encode_tracking(event: Event) -> dict[str, Any] | None:
+    if isinstance(event, MetricLogged):
+        return {
+            "kind": "metric",
+            "run_id": event.run_id,
+            "key": event.key,
+            "value": json_number(event.value),
+            "timestamp": event.timestamp,
+            "step": event.step,
+        }
+    if isinstance(event, ParamsLogged):
+        return {"kind": "params", "run_id": event.run_id, "params": event.params}
+    if isinstance(event, TagsSet):
+        return {
+            "kind": "tags",
+            "run_id": event.run_id,
+            "tags": event.tags,
+            "timestamp": event.timestamp,
+        }
+    if isinstance(event, ExperimentSet):
+        return {"kind": "experiment", "run_id": event.run_id, "name": event.name}
+    if isinstance(event, DatasetLogged):
+        return {"kind": "dataset", **event._asdict()}
+    return None
+
+
+def _string(d: dict[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    value = d.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvents(f"{where}: {key!r} must be a string")
+    return value
+
+
+def number_from_json(value: Any) -> float:
+    """The float of :func:`json_number`'s form.
+
+    Raises:
+        ValueError: ``value`` is neither a number nor one of its strings.
+    """
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r:.80}")
+    return float(value)
+
+
+def _float(value: Any, key: str, where: str) -> float:
+    try:
+        return number_from_json(value)
+    except ValueError:
+        raise InvalidEvents(f"{where}: {key!r} must be a number") from None
+
+
+def _strings(value: Any, key: str, where: str, *, keys: bool = True) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidEvents(f"{where}: {key!r} must be an object of strings")
+    if not keys:
+        return value
+    try:
+        for k in value:
+            check_key(k)
+    except InvalidTrackingValue as exc:
+        raise InvalidEvents(f"{where}: {exc}") from None
+    return value
+
+
+def _decode_tracking(kind: str, d: dict[str, Any], where: str) -> Event:
+    run_id = _string(d, "run_id", where)
+    if kind == "metric":
+        key = _string(d, "key", where)
+        try:
+            check_key(key, "metric key")
+        except InvalidTrackingValue as exc:
+            raise InvalidEvents(f"{where}: {exc}") from None
+        step = d.get("step", 0)
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise InvalidEvents(f"{where}: 'step' must be an integer")
+        return MetricLogged(
+            run_id,
+            key,
+            _float(d.get("value"), "value", where),
+            _float(d.get("timestamp"), "timestamp", where),
+            step,
+        )
+    if kind == "params":
+        return ParamsLogged(run_id, _strings(d.get("params"), "params", where))
+    if kind == "tags":
+        tags = _strings(d.get("tags"), "tags", where)
+        return TagsSet(run_id, tags, _float(d.get("timestamp"), "timestamp", where))
+    if kind == "experiment":
+        return ExperimentSet(run_id, _string(d, "name", where))
+    fields = {k: v for k, v in d.items() if k != "kind"}
+    dataset = DatasetLogged(**fields)
+    _string(fields, "name", where)
+    _string(fields, "digest", where)
+    for optional in ("source", "context"):
+        _string(fields, optional, where, optional=True)
+    if dataset.schema is not None:
+        _strings(dataset.schema, "schema", where, keys=False)
+    if dataset.num_rows is not None and not isinstance(dataset.num_rows, int):
+        raise InvalidEvents(f"{where}: 'num_rows' must be an integer")
+    if dataset.profile is not None and not isinstance(dataset.profile, dict):
+        raise InvalidEvents(f"{where}: 'profile' must be an object")
+    return dataset._replace(timestamp=_float(dataset.timestamp, "timestamp", where))
+
+
+_TRACKING_KINDS = frozenset({"metric", "params", "tags", "experiment", "dataset"})

@@ -46,6 +46,8 @@ class Settings:
             (``CADENZA_RECORD_INPUTS``).
         server_api_key: the key a server requires from its clients and UI users
             (``CADENZA_SERVER_API_KEY``); no key means no authentication.
+        artifact_root: where the files runs log are kept (``CADENZA_ARTIFACT_ROOT``):
+            a local folder or any fsspec URL; by default ``home/artifacts``.
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -58,6 +60,7 @@ class Settings:
     task_runner_max_workers: int | None = None
     record_inputs: bool = True
     server_api_key: str | None = None
+    artifact_root: str | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -65,6 +68,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'cadenza.db'}"
+
+    @property
+    def resolved_artifact_root(self) -> str:
+        """The artifact root in use: ``artifact_root`` or the folder ``home/artifacts``."""
+        if self.artifact_root:
+            return self.artifact_root
+        return str(self.home / "artifacts")
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -1,1 +1,1 @@
-"""Clients of a cadenza server's REST API, implementing the store interfaces over HTTP."""
+"""Clients of a cadenza server: the stores of each domain, implemented over its REST API."""

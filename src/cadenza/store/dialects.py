@@ -140,3 +140,55 @@ def floor_div(column: Any, divisor: float, dialect_name: str) -> Any:
         # CAST truncates toward zero, which is floor for the positive times stored.
         return sa.cast(column / divisor, sa.BigInteger)
     return sa.cast(sa.func.floor(column / divisor), sa.BigInteger)
+
+
+def upsert(
+    table: sa.Table,
+    dialect_name: str,
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    where: Any = None,
+) -> Any:
+    """``INSERT`` that, on a row whose ``keys`` exist, sets the ``update`` columns to the
+    new values instead; only where ``where(table, excluded)`` holds, when given."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement: Any = sqlite_insert(table)
+    elif dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(table)
+    else:
+        raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: excluded[name] for name in update},
+        where=None if where is None else where(table, excluded),
+    )
+
+
+def like(column: Any, pattern: str, dialect_name: str, *, case_sensitive: bool) -> Any:
+    """``column LIKE pattern`` (``%`` any text, ``_`` one character), with or without
+    case on every database (SQLite's own LIKE ignores case: GLOB is used instead)."""
+    if not case_sensitive:
+        return column.ilike(pattern)
+    if dialect_name == "sqlite":
+        return column.op("GLOB")(like_to_glob(pattern))
+    return column.like(pattern)
+
+
+def like_to_glob(pattern: str) -> str:
+    """A LIKE pattern as the GLOB pattern matching the same texts, case included."""
+    out = []
+    for ch in pattern:
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -154,6 +154,105 @@ artifacts = sa.Table(
     sa.Index(None, "flow_run_id"),
 )
 
+# -- tracking: experiments, and what runs logged (see cadenza.store.tracking_sql) ---------
+# A "run" is a flow run or a task run: ``run_id`` is an id of either table. No foreign
+# keys to them, as a run id can be of one or the other.
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    # Derived from the name (experiment_id_for), the same in every database.
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+tracked_runs = sa.Table(
+    "tracked_runs",
+    metadata,
+    # The experiment of every flow run, and of every task run that logged something.
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column(
+        "experiment_id",
+        ID,
+        sa.ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(8), nullable=False),  # flow | task
+    # The flow run of a task run (NULL outside any flow); a flow run's own id.
+    sa.Column("flow_run_id", ID),
+    sa.Column("created", sa.Float, nullable=False),
+    # The runs of an experiment in id order (newest first), without sorting.
+    sa.Index(None, "experiment_id", "run_id"),
+    sa.Index(None, "flow_run_id"),
+)
+
+run_params = sa.Table(
+    "run_params",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+run_tags = sa.Table(
+    "run_tags",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    # When the value was set: a later value wins, also when batches arrive again.
+    sa.Column("updated", sa.Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+metric_points = sa.Table(
+    "metric_points",
+    metadata,
+    # Every point logged. The key is the whole point, so that a point recorded again
+    # (a batch delivered twice) is one point. NaN is stored as value 0 with is_nan.
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("step", sa.BigInteger, primary_key=True),
+    sa.Column("timestamp", sa.Float, primary_key=True),
+    sa.Column("value", sa.Float, primary_key=True),
+    sa.Column("is_nan", sa.Boolean, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    # The point of the highest step (then timestamp, then value) of each metric of a
+    # run: what search filters and sorts on, without reading the history.
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Float),  # NULL for NaN
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Index(None, "key", "value"),
+    sqlite_with_rowid=False,
+)
+
+run_datasets = sa.Table(
+    "run_datasets",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("context", sa.String(255), primary_key=True),  # "" when not given
+    sa.Column("source", sa.Text),
+    sa.Column("schema", sa.Text),  # JSON: {column: dtype}
+    sa.Column("num_rows", sa.BigInteger),
+    sa.Column("profile", sa.Text),  # JSON
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+
 # -- the model registry ---------------------------------------------------------------
 registered_models = sa.Table(
     "registered_models",

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadenza.events import (
+    TRACKING_EVENTS,
     ArtifactCreated,
     Event,
     FlowRunCreated,
@@ -50,6 +51,7 @@ from cadenza.store.schema import (
     metadata,
     task_runs,
 )
+from cadenza.store.tracking_sql import TrackingSqlMixin
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
@@ -58,9 +60,10 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(SqlRegistryMixin, RunStore):
-    """A :class:`RunStore` in a SQL database, which is also the model registry's
-    :class:`~cadenza.store.registry_base.RegistryStore`.
+class SqlStore(SqlRegistryMixin, TrackingSqlMixin, RunStore):
+    """A :class:`RunStore`, a :class:`~cadenza.store.tracking_base.TrackingStore` and
+    the model registry's :class:`~cadenza.store.registry_base.RegistryStore` in a SQL
+    database.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
@@ -252,6 +255,10 @@ class SqlStore(SqlRegistryMixin, RunStore):
             dialects.execute_rows(
                 conn, self._insert_artifact, rows.ARTIFACT_COLUMNS, rows.artifact_rows(b.artifacts)
             )
+        if b.flow_runs:
+            self._track_flow_runs(conn, b.flow_runs)
+        if b.tracking:
+            self._apply_tracking(conn, b.tracking)
 
     def _insert_runs(
         self,
@@ -676,6 +683,7 @@ class _Batch:
         "logs",
         "task_runs",
         "task_states",
+        "tracking",
     )
 
     def __init__(self, events: Sequence[Event]) -> None:
@@ -686,6 +694,7 @@ class _Batch:
         self.task_states: dict[str, list[State]] = {}
         self.logs: list[LogEntry] = []
         self.artifacts: list[ArtifactCreated] = []
+        self.tracking: list[Any] = []
         task_states = self.task_states
         task_runs = self.task_runs
         run_id: str
@@ -721,6 +730,8 @@ class _Batch:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
             elif cls is ArtifactCreated:
                 self.artifacts.append(ev)
+            elif cls in TRACKING_EVENTS:
+                self.tracking.append(ev)
 
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()

@@ -217,7 +217,7 @@ def log_model(
             has_input_example=example is not None and _save_example(folder, example),
         )
         descriptor.save(folder)
-        artifact_io.upload(folder, run_id, path)
+        artifact_io.upload(folder, path)
     store = registry_store()
     store.record_logged_model(
         LoggedModel(

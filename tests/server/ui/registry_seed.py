@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,24 @@ Y = 3 * X.trip_distance + X.pickup_hour
 
 @task
 def fit(alpha: float) -> str:
+    from cadenza.events import DatasetLogged, MetricLogged, ParamsLogged
+    from cadenza.tracking.current import current_reporter, current_run_id
+
+    run_id = current_run_id("seed")
+    reporter = current_reporter()
+    assert reporter is not None
+    reporter.emit(ParamsLogged(run_id, {"model": "ridge"}))
+    reporter.emit(MetricLogged(run_id, "rmse", 4.25 / alpha, time.time()))
+    reporter.emit(
+        DatasetLogged(
+            run_id,
+            "yellow-2024-01",
+            "5d41402abc4b2a76",
+            source="data/yellow_tripdata_2024-01.parquet",
+            context="training",
+            num_rows=len(X),
+        )
+    )
     info = cadenza.log_model(
         Ridge(alpha=alpha).fit(X, Y),
         name="model",

@@ -78,7 +78,17 @@ def test_version_page_shows_lineage(
     assert link.get_attribute("href") == f"/runs/{flow_run_id}"
     assert "train-taxi" in link.inner_text()
     assert "Completed" in page.locator("#lineage-flow-run").inner_text()
-    assert page.locator("#lineage-params").inner_text().split() == ["alpha", "1.0"]
+    assert page.locator("#lineage-params").inner_text().split() == [
+        "alpha",
+        "1.0",
+        "model",
+        "ridge",
+    ]
+    assert page.locator("#lineage-metrics").inner_text().split() == ["rmse", "4.25"]
+    datasets = page.locator("#lineage-datasets").inner_text()
+    assert "yellow-2024-01" in datasets
+    assert "5d41402abc4b2a76" in datasets
+    assert "training" in datasets
     assert "fit" in page.locator("#lineage-tasks").inner_text()
     assert "task run fit" in page.locator("#lineage").inner_text()
     assert len(page.locator("#code-version").inner_text()) >= 1
@@ -148,9 +158,9 @@ def test_run_page_lists_the_models_the_run_produced(
     section = page.locator("#models")
     assert "taxi-duration v1" in section.inner_text()
     assert "task run" in section.inner_text()
+    screenshot(page, "run-page-models")
     section.locator("a", has_text="taxi-duration v1").click()
     page.wait_for_url("**/models/taxi-duration/versions/1")
-    screenshot(page, "run-page-models")
 
 
 def test_user_content_is_escaped(page: Any, server: Server, registry_ids: Any) -> None:

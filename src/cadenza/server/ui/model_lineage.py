@@ -3,8 +3,8 @@ its flow run and task runs, parameters, metrics, the datasets it read, and the
 logged model's signature and requirements.
 
 Parameters and metrics recorded with ``log_param``/``log_metric`` and the datasets
-recorded with ``log_input`` come from the tracking store methods ``get_run_data`` and
-``list_datasets`` when the store has them; this module is the only place that asks.
+recorded with ``log_input`` come from the tracking store (``get_run_data`` and
+``list_datasets``), of the run that logged the model and of its flow run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from cadenza.registry.entities import LoggedModel, ModelVersion
 from cadenza.runs import FlowRun, TaskRun
 from cadenza.store.base import RunStore
 from cadenza.store.registry_base import RegistryStore
+from cadenza.store.tracking_base import TrackingStore
+from cadenza.tracking.entities import Dataset
 
 TASKS_SHOWN = 100
 
@@ -28,25 +30,8 @@ class Lineage:
     task_runs: list[TaskRun]
     parameters: dict[str, Any]
     metrics: dict[str, Any]
-    datasets: list[Any]
+    datasets: list[Dataset]
     logged: LoggedModel | None
-
-
-def _run_data(store: Any, run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    reader = getattr(store, "get_run_data", None)
-    if reader is None:
-        return {}, {}
-    data = reader(run_id)
-    if data is None:
-        return {}, {}
-    params = getattr(data, "params", None) or {}
-    metrics = getattr(data, "metrics", None) or {}
-    return dict(params), dict(metrics)
-
-
-def _datasets(store: Any, run_id: str) -> list[Any]:
-    reader = getattr(store, "list_datasets", None)
-    return list(reader(run_id)) if reader is not None else []
 
 
 def lineage(store: RunStore, registry: RegistryStore, version: ModelVersion) -> Lineage:
@@ -58,12 +43,13 @@ def lineage(store: RunStore, registry: RegistryStore, version: ModelVersion) -> 
     task_runs = store.list_task_runs(flow_run.id, limit=TASKS_SHOWN) if flow_run else []
     parameters: dict[str, Any] = dict(flow_run.parameters) if flow_run else {}
     metrics: dict[str, Any] = {}
-    datasets: list[Any] = []
-    for run_id in dict.fromkeys(r for r in (version.flow_run_id, version.run_id) if r):
-        params, found = _run_data(store, run_id)
-        parameters.update(params)
-        metrics.update(found)
-        datasets += _datasets(store, run_id)
+    datasets: list[Dataset] = []
+    if isinstance(store, TrackingStore):
+        for run_id in dict.fromkeys(r for r in (version.flow_run_id, version.run_id) if r):
+            data = store.get_run_data(run_id)
+            parameters.update(data.params)
+            metrics.update(data.metrics)
+            datasets += store.list_datasets(run_id)
     logged = None
     if version.run_id:
         for m in registry.list_logged_models(version.run_id):

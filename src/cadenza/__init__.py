@@ -17,6 +17,22 @@ from cadenza.logging.loggers import get_run_logger
 from cadenza.runners.threads import ThreadPoolTaskRunner
 from cadenza.states import State, StateType
 from cadenza.tasks import Task, task
+from cadenza.tracking.client import TrackingClient
+from cadenza.tracking.fluent import (
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    set_experiment,
+    set_tag,
+    set_tags,
+)
 
 __all__ = [
     "Flow",
@@ -26,6 +42,7 @@ __all__ = [
     "Task",
     "TaskRunFuture",
     "ThreadPoolTaskRunner",
+    "TrackingClient",
     "__version__",
     "allow_failure",
     "as_completed",
@@ -36,6 +53,19 @@ __all__ = [
     "flow",
     "get_run_context",
     "get_run_logger",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
     "tags",
     "task",
     "unmapped",

@@ -12,12 +12,15 @@ from cadenza.server.api import (
     actions,
     artifacts,
     events,
+    experiments,
     flow_runs,
     flows,
     health,
     logs,
+    run_artifacts,
     stats,
     task_runs,
+    tracked_runs,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -29,6 +32,8 @@ def build_router() -> APIRouter:
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
     for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+        protected.include_router(module.router)
+    for module in (experiments, tracked_runs, run_artifacts):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

@@ -18,6 +18,22 @@ from cadenza.registry.fluent import load_model, log_model, register_model
 from cadenza.runners.threads import ThreadPoolTaskRunner
 from cadenza.states import State, StateType
 from cadenza.tasks import Task, task
+from cadenza.tracking.client import TrackingClient
+from cadenza.tracking.fluent import (
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    set_experiment,
+    set_tag,
+    set_tags,
+)
 
 __all__ = [
     "Flow",
@@ -27,6 +43,7 @@ __all__ = [
     "Task",
     "TaskRunFuture",
     "ThreadPoolTaskRunner",
+    "TrackingClient",
     "__version__",
     "allow_failure",
     "as_completed",
@@ -38,8 +55,21 @@ __all__ = [
     "get_run_context",
     "get_run_logger",
     "load_model",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
+    "log_metric",
+    "log_metrics",
     "log_model",
+    "log_param",
+    "log_params",
+    "log_text",
     "register_model",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
     "tags",
     "task",
     "unmapped",

@@ -39,7 +39,11 @@ class FlowRunContext:
         "record_inputs",
         "reporter",
         "task_runner",
+        "tracked_params",
     )
+
+    tracked_params: dict[str, str]
+    """Params logged on the run in this process (set on first use by cadenza.tracking)."""
 
     def __init__(
         self,
@@ -80,7 +84,10 @@ class FlowRunContext:
 class TaskRunContext:
     """What code inside a task run can reach: the task, its run."""
 
-    __slots__ = ("_logger", "flow_run_context", "log_prints", "task", "task_run")
+    __slots__ = ("_logger", "flow_run_context", "log_prints", "task", "task_run", "tracked_params")
+
+    tracked_params: dict[str, str]
+    """Params logged on the run in this process (set on first use by cadenza.tracking)."""
 
     def __init__(
         self,

@@ -1,7 +1,8 @@
 """Time the registry's common calls on the embedded store (not a test).
 
 ``python -m tests.registry.time_registry`` from a checkout of cadenza: in a fresh
-CADENZA_HOME, ``log_model`` of an XGBoost regressor inside a flow, then
+CADENZA_HOME, ``log_model`` of an XGBoost regressor inside a flow (without and with an
+input example, whose signature costs a prediction), then
 ``register_model``, ``set_registered_model_alias``, ``load_model("models:/...@champion")``
 and ``predict`` on 1,000 rows; prints the median of each over several rounds.
 """
@@ -13,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from typing import Any
 
 
@@ -41,18 +43,17 @@ def main(rounds: int = 7) -> None:
 
     @flow
     def training() -> Any:
-        return timed("log_model (xgboost)", lambda: cadenza.log_model(model, input_example=x.head()))
+        example = partial(cadenza.log_model, model, name="with-example", input_example=x.head())
+        timed("log_model + example", example)
+        return timed("log_model (xgboost)", partial(cadenza.log_model, model, name="model"))
 
     client = RegistryClient()
     for _ in range(rounds):
-        info = training()
-        version = timed("register_model", lambda: cadenza.register_model(info.model_uri, "taxi"))
-        timed(
-            "set alias",
-            lambda: client.set_registered_model_alias("taxi", "champion", version.version),
-        )
-        loaded = timed("load_model @champion", lambda: cadenza.load_model("models:/taxi@champion"))
-        timed("predict 1,000 rows", lambda: loaded.predict(x))
+        uri = training().model_uri
+        number = timed("register_model", partial(cadenza.register_model, uri, "taxi")).version
+        timed("set alias", partial(client.set_registered_model_alias, "taxi", "champion", number))
+        loaded = timed("load_model @champion", partial(cadenza.load_model, "models:/taxi@champion"))
+        timed("predict 1,000 rows", partial(loaded.predict, x))
     for label, values in times.items():
         print(f"{label:<24} {statistics.median(values) * 1000:8.1f} ms  (median of {len(values)})")
 

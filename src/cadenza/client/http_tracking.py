@@ -195,7 +195,7 @@ def dataset_from(d: dict[str, Any]) -> Dataset:
         digest=d["digest"],
         source=d.get("source"),
         context=d.get("context"),
-        schema=d.get("schema"),
+        schema=d.get("columns"),
         num_rows=d.get("num_rows"),
         timestamp=d.get("timestamp_epoch") or 0.0,
         profile=d.get("profile"),
@@ -276,12 +276,19 @@ class HttpTrackingStore(TrackingStore):
         page_token: str | None = None,
     ) -> RunPage:
         from cadenza.store.tracking_sql import check_max_results
+        from cadenza.tracking.search import decode_page_token, parse_filter, parse_order_by
 
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         if isinstance(order_by, str):
             order_by = [order_by]
+        # The same errors as the embedded store, without a request.
         check_max_results(max_results)
+        parse_filter(filter_string)
+        parse_order_by(order_by)
+        decode_page_token(page_token)
+        if not experiment_ids:
+            return RunPage([])
         body = {
             "experiment_ids": list(experiment_ids),
             "filter": filter_string or "",

@@ -71,7 +71,8 @@ class RegistryClient:
         """The store every method uses (override to choose another)."""
         from cadenza.registry.stores import registry_store
 
-        return registry_store(self._registry_uri)
+        # getattr: a subclass with an __init__ of its own may not set it.
+        return registry_store(getattr(self, "_registry_uri", None))
 
     # -- registered models ---------------------------------------------------------------
     def create_registered_model(

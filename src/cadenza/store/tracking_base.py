@@ -139,7 +139,8 @@ class TrackingStore(abc.ABC):
 
     @abc.abstractmethod
     def list_datasets(self, run_id: str) -> list[Dataset]:
-        """The datasets a run logged with ``cadenza.log_input``, in the order logged.
+        """The datasets a run logged with ``cadenza.log_input``, by the time they were
+        logged (then by name and context).
 
         Returns an empty list for an unknown run or one that logged none.
         """

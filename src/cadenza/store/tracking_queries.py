@@ -230,7 +230,9 @@ def metric_history(conn: sa.Connection, run_id: str, key: str) -> list[Metric]:
 
 def datasets(conn: sa.Connection, run_id: str) -> list[Dataset]:
     ds = run_datasets
-    query = sa.select(ds).where(ds.c.run_id == run_id).order_by(ds.c.timestamp, ds.c.name)
+    query = (
+        sa.select(ds).where(ds.c.run_id == run_id).order_by(ds.c.timestamp, ds.c.name, ds.c.context)
+    )
     return [
         Dataset(
             name=r.name,

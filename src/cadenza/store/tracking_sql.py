@@ -272,7 +272,9 @@ class TrackingSqlMixin(TrackingStore):
             elif cls is TagsSet:
                 stamp = e.timestamp  # type: ignore[union-attr]
                 for key, value in e.tags.items():  # type: ignore[union-attr]
-                    tags[e.run_id, key] = (value, stamp)
+                    held = tags.get((e.run_id, key))
+                    if held is None or stamp >= held[1]:
+                        tags[e.run_id, key] = (value, stamp)
             elif cls is ExperimentSet:
                 self._move(conn, e.run_id, e.name)  # type: ignore[union-attr]
             elif cls is DatasetLogged:

@@ -23,15 +23,12 @@ Example::
 from __future__ import annotations
 
 import abc
-import dataclasses
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from cadenza.tracking.current import current_reporter, current_run_id
 from cadenza.tracking.errors import ArtifactNotFound, InvalidArtifactPath
@@ -59,8 +56,7 @@ _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ArtifactFile:
+class ArtifactFile(NamedTuple):
     """A file or folder among a run's artifacts."""
 
     path: str
@@ -204,6 +200,8 @@ class ArtifactStore(abc.ABC):
         return target
 
     def _copy_out(self, run_id: str, path: str, target: Path) -> None:
+        import shutil
+
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.with_name(f".{target.name}.{uuid7()}.part")
         try:
@@ -255,6 +253,8 @@ class FsspecArtifactStore(ArtifactStore):
     def upload(self, run_id: str, path: str, source: BinaryIO) -> None:
         if not path:
             raise InvalidArtifactPath("An artifact file needs a path under the run's root.")
+        import shutil
+
         fs, full = self._full(run_id, path)
         if fs.isdir(full):
             raise InvalidArtifactPath(
@@ -368,6 +368,53 @@ def _local_file(local_path: str | os.PathLike[str], what: str) -> Path:
 
 
 # -- the functions -----------------------------------------------------------------------
+def put_file(
+    store: ArtifactStore,
+    run_id: str,
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None,
+    what: str = "log_artifact",
+) -> None:
+    """Copy a local file to ``<artifact_path>/<its name>`` of a run in ``store``.
+
+    Raises:
+        InvalidArtifactPath: ``local_path`` is not a file or ``artifact_path`` not valid.
+    """
+    folder = validate_path(artifact_path)
+    source = _local_file(local_path, what)
+    with open(source, "rb") as f:
+        store.upload(validate_run_id(run_id), join(folder, source.name), f)
+
+
+def put_dir(
+    store: ArtifactStore,
+    run_id: str,
+    local_dir: str | os.PathLike[str],
+    artifact_path: str | None,
+) -> None:
+    """Copy every file below a local folder to ``artifact_path`` of a run in ``store``.
+
+    Raises:
+        InvalidArtifactPath: ``local_dir`` is not a folder or ``artifact_path`` not valid.
+    """
+    folder = validate_path(artifact_path)
+    root = _local_dir(local_dir)
+    for file in _files_below(root):
+        relative = file.relative_to(root).as_posix()
+        with open(file, "rb") as f:
+            store.upload(validate_run_id(run_id), join(folder, relative), f)
+
+
+def _local_dir(local_dir: str | os.PathLike[str]) -> Path:
+    root = Path(local_dir).expanduser()
+    if not root.is_dir():
+        raise InvalidArtifactPath(
+            f"log_artifacts: {str(root)!r} is not a folder; give a folder "
+            "(use log_artifact for a single file)."
+        )
+    return root
+
+
 def log_artifact(
     local_path: str | os.PathLike[str],
     artifact_path: str | None = None,
@@ -387,12 +434,9 @@ def log_artifact(
         InvalidArtifactPath: ``local_path`` is not a file, or ``artifact_path`` is
             absolute or has a ``..`` part.
     """
-    folder = validate_path(artifact_path)
-    source = _local_file(local_path, "log_artifact")
-    run = _run(run_id, "log_artifact")
-    store = get_artifact_store()
-    with open(source, "rb") as f:
-        store.upload(run, join(folder, source.name), f)
+    validate_path(artifact_path)
+    _local_file(local_path, "log_artifact")
+    put_file(get_artifact_store(), _run(run_id, "log_artifact"), local_path, artifact_path)
 
 
 def log_artifacts(
@@ -411,19 +455,9 @@ def log_artifacts(
         InvalidArtifactPath: ``local_dir`` is not a folder, or ``artifact_path`` is
             absolute or has a ``..`` part.
     """
-    folder = validate_path(artifact_path)
-    root = Path(local_dir).expanduser()
-    if not root.is_dir():
-        raise InvalidArtifactPath(
-            f"log_artifacts: {str(root)!r} is not a folder; give a folder "
-            "(use log_artifact for a single file)."
-        )
-    run = _run(run_id, "log_artifacts")
-    store = get_artifact_store()
-    for file in _files_below(root):
-        relative = file.relative_to(root).as_posix()
-        with open(file, "rb") as f:
-            store.upload(run, join(folder, relative), f)
+    validate_path(artifact_path)
+    _local_dir(local_dir)
+    put_dir(get_artifact_store(), _run(run_id, "log_artifacts"), local_dir, artifact_path)
 
 
 def _files_below(root: Path) -> Iterator[Path]:
@@ -462,10 +496,22 @@ def download_artifacts(
         ArtifactNotFound: the run has nothing at ``path``.
         InvalidArtifactPath: ``path`` is absolute or has a ``..`` part.
     """
+    return fetch(get_artifact_store(), run_id, path, dst_path)
+
+
+def fetch(
+    store: ArtifactStore, run_id: str, path: str, dst_path: str | os.PathLike[str] | None
+) -> Path:
+    """:func:`download_artifacts` from ``store``."""
     relative = validate_path(path, "path")
     run = validate_run_id(run_id)
-    dst = Path(dst_path).expanduser() if dst_path is not None else Path(tempfile.mkdtemp())
-    return get_artifact_store().download(run, relative, dst)
+    if dst_path is None:
+        import tempfile
+
+        dst = Path(tempfile.mkdtemp(prefix="cadenza-artifacts-"))
+    else:
+        dst = Path(dst_path).expanduser()
+    return store.download(run, relative, dst)
 
 
 def artifact_uri(run_id: str | None = None, path: str | None = None) -> str:

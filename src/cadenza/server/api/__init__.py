@@ -12,6 +12,7 @@ from cadenza.server.api import (
     actions,
     artifacts,
     events,
+    experiments,
     flow_runs,
     flows,
     health,
@@ -19,8 +20,10 @@ from cadenza.server.api import (
     logs,
     model_versions,
     registered_models,
+    run_artifacts,
     stats,
     task_runs,
+    tracked_runs,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -32,6 +35,8 @@ def build_router() -> APIRouter:
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
     for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+        protected.include_router(module.router)
+    for module in (experiments, tracked_runs, run_artifacts):
         protected.include_router(module.router)
     for module in (registered_models, model_versions, logged_models):
         protected.include_router(module.router)

@@ -103,6 +103,7 @@ def test_versions_count_from_one_and_are_never_reused(registry: RegistryStore) -
     assert (first.run_id, first.flow_run_id, first.code_version) == (RUN, FLOW_RUN, "abc123")
     assert first.user_id == "ana"
     assert first.model_uri == "models:/taxi/1"
+    assert first.creation_timestamp == int(first.created * 1000)  # MLflow's milliseconds
     assert registry.create_model_version("taxi", "runs:/r/m").version == 2
     assert registry.create_model_version("taxi", "runs:/r/m").version == 3
     registry.delete_model_version("taxi", 3)

@@ -34,8 +34,26 @@ def canonical_stage(stage: str | None) -> str:
     )
 
 
+class _Timestamps:
+    """MLflow's millisecond timestamps over cadenza's ``created`` and ``updated`` seconds."""
+
+    __slots__ = ()
+    created: float
+    updated: float
+
+    @property
+    def creation_timestamp(self) -> int:
+        """When it was created, in milliseconds since the epoch (MLflow's unit)."""
+        return int(self.created * 1000)
+
+    @property
+    def last_updated_timestamp(self) -> int:
+        """When it last changed, in milliseconds since the epoch."""
+        return int(self.updated * 1000)
+
+
 @dataclasses.dataclass(slots=True)
-class ModelVersion:
+class ModelVersion(_Timestamps):
     """One version of a registered model: where the model is and what produced it."""
 
     name: str
@@ -60,22 +78,13 @@ class ModelVersion:
     aliases: list[str] = dataclasses.field(default_factory=list)
 
     @property
-    def creation_timestamp(self) -> int:
-        """When the version was created, in milliseconds since the epoch (MLflow's unit)."""
-        return int(self.created * 1000)
-
-    @property
-    def last_updated_timestamp(self) -> int:
-        return int(self.updated * 1000)
-
-    @property
     def model_uri(self) -> str:
         """``models:/NAME/VERSION``."""
         return f"models:/{self.name}/{self.version}"
 
 
 @dataclasses.dataclass(slots=True)
-class RegisteredModel:
+class RegisteredModel(_Timestamps):
     """A named model with its versions' aliases and the latest version of each stage."""
 
     name: str
@@ -89,14 +98,6 @@ class RegisteredModel:
     """The newest version of each stage that has one (as MLflow's)."""
     latest_version: int | None = None
     """The highest version number in use, None without versions."""
-
-    @property
-    def creation_timestamp(self) -> int:
-        return int(self.created * 1000)
-
-    @property
-    def last_updated_timestamp(self) -> int:
-        return int(self.updated * 1000)
 
 
 @dataclasses.dataclass(slots=True)

@@ -499,7 +499,8 @@ class TrackingSqlMixin(TrackingStore):
         )
         with self._read() as conn:
             rows = conn.execute(query).all()
-            page = [q.info_from_row(r) for r in rows[:max_results]]
+            info = q.info_from_row
+            page = [info(r) for r in rows[:max_results]]
             data = q.run_data(conn, [i.run_id for i in page])
         runs = [Run(i, data.get(i.run_id, RunData())) for i in page]
         more = len(rows) > max_results

@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, and the
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, experiments
+``/experiments`` (with ``/compare``, ``/metrics`` and the files of runs ``/files``), and the
 login page when the server has an API key. What the pages fetch while open lives
 under ``/ui/`` (timeline data, log tail, state polling), static files under
 ``/ui/static/``. Routes are thin: they call the store and render a template.
@@ -17,7 +18,9 @@ from cadenza.server.ui import (
     artifacts,
     auth,
     dashboard,
+    experiments,
     logs,
+    run_files,
     run_page,
     runs_list,
     task_page,
@@ -42,6 +45,8 @@ def build_router() -> APIRouter:
         logs,
         actions,
     ):
+        protected.include_router(module.router)
+    for module in (experiments, run_files):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

@@ -15,6 +15,7 @@ from cadenza.server.ui.artifact_html import artifact_html
 from cadenza.server.ui.deps import get_store
 from cadenza.server.ui.logs import log_page
 from cadenza.server.ui.templating import render, secure
+from cadenza.server.ui.tracking_panel import tracking_panel
 from cadenza.states import StateType
 from cadenza.store.base import FlowRunFilter, RunStore
 
@@ -95,6 +96,7 @@ def run_page(
             "watch": bool(watch),
             "state_ts": repr(run.state.timestamp) if run.state else "",
             **_actions(run),
+            **tracking_panel(request, run.id),
         },
     )
 

@@ -9,7 +9,6 @@ import pytest
 
 import cadenza
 from cadenza import TrackingClient, flow, task
-from cadenza.context import FlowRunContext, TaskRunContext
 from cadenza.exceptions import ObjectNotFound
 from cadenza.store.sql import SqlStore
 from cadenza.tracking.entities import Metric, Param, RunTag
@@ -19,6 +18,7 @@ from cadenza.tracking.errors import (
     InvalidFilter,
     ParamConflict,
 )
+from tests.tracking.helpers import current_task_run_id, empty_flow
 
 
 @task
@@ -27,9 +27,7 @@ def trial(max_depth: int, rmse: float) -> str:
     for step in range(5):
         cadenza.log_metric("val_loss", rmse + 1 / (step + 1), step=step)
     cadenza.log_metric("rmse", rmse)
-    ctx = TaskRunContext.get()
-    assert ctx is not None
-    return ctx.task_run.id
+    return current_task_run_id()
 
 
 @flow
@@ -92,13 +90,7 @@ def test_experiments(store: SqlStore) -> None:
 
 
 def test_writing_on_runs_by_id(store: SqlStore, tmp_path: Path) -> None:
-    @flow
-    def pipeline() -> str:
-        ctx = FlowRunContext.get()
-        assert ctx is not None
-        return ctx.flow_run.id
-
-    run_id = pipeline()
+    run_id = empty_flow()
     client = TrackingClient()
     assert client.log_param(run_id, "alpha", 0.5) == 0.5
     client.log_param(run_id, "alpha", "0.5")

@@ -29,6 +29,7 @@ from cadenza.tracking.artifacts import (
 )
 from cadenza.tracking.errors import ArtifactNotFound, InvalidArtifactPath, InvalidFilter
 from tests.server.api.conftest import LiveServer
+from tests.tracking.helpers import empty_flow
 
 API_KEY = "tracking-test-key"
 
@@ -132,13 +133,7 @@ def test_fluent_calls_reach_the_server_with_their_files(
 
 
 def test_the_client_writes_reads_and_uploads_over_http(remote: LiveServer, tmp_path: Path) -> None:
-    @flow
-    def plain() -> str:
-        ctx = FlowRunContext.get()
-        assert ctx is not None
-        return ctx.flow_run.id
-
-    run_id = plain()
+    run_id = empty_flow()
     client = TrackingClient()
     client.log_param(run_id, "alpha", 0.5)
     client.log_metric(run_id, "score", 0.9, step=3)
@@ -170,13 +165,7 @@ def test_the_client_writes_reads_and_uploads_over_http(remote: LiveServer, tmp_p
 
 
 def test_the_server_checks_paths_and_runs_of_uploads(remote: LiveServer) -> None:
-    @flow
-    def plain() -> str:
-        ctx = FlowRunContext.get()
-        assert ctx is not None
-        return ctx.flow_run.id
-
-    run_id = plain()
+    run_id = empty_flow()
     headers = {"Authorization": f"Bearer {API_KEY}"}
     base = f"{remote.url}/api/runs"
     unknown = httpx.put(

@@ -98,38 +98,19 @@ def _compare(column: Any, op: str, value: Any, dialect: str) -> Any:
     raise AssertionError(f"unknown operator {op!r}")
 
 
+def _has(table: sa.Table, *conditions: Any) -> Any:
+    """Whether the run of ``tracked_runs`` has a row of ``table`` meeting ``conditions``."""
+    return sa.select(table.c.run_id).where(table.c.run_id == _t.c.run_id, *conditions).exists()
+
+
 def condition(c: Comparison, dialect: str) -> Any:
     """The SQL condition of one comparison of a filter, on ``tracked_runs``."""
     if c.entity == "attributes":
         return _compare(ATTRIBUTES[c.key], c.op, c.value, dialect)
-    if c.entity == "metrics":
-        lm = latest_metrics
-        return (
-            sa.select(lm.c.run_id)
-            .where(
-                lm.c.run_id == _t.c.run_id,
-                lm.c.key == c.key,
-                _compare(lm.c.value, c.op, c.value, dialect),
-            )
-            .exists()
-        )
     if c.entity == "datasets":
-        ds = run_datasets
-        return (
-            sa.select(ds.c.run_id)
-            .where(ds.c.run_id == _t.c.run_id, _compare(ds.c[c.key], c.op, c.value, dialect))
-            .exists()
-        )
-    table = run_params if c.entity == "params" else run_tags
-    return (
-        sa.select(table.c.run_id)
-        .where(
-            table.c.run_id == _t.c.run_id,
-            table.c.key == c.key,
-            _compare(table.c.value, c.op, c.value, dialect),
-        )
-        .exists()
-    )
+        return _has(run_datasets, _compare(run_datasets.c[c.key], c.op, c.value, dialect))
+    table = {"metrics": latest_metrics, "params": run_params, "tags": run_tags}[c.entity]
+    return _has(table, table.c.key == c.key, _compare(table.c.value, c.op, c.value, dialect))
 
 
 def order_column(o: OrderBy) -> Any:

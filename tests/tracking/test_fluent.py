@@ -11,7 +11,6 @@ import pytest
 
 import cadenza
 from cadenza import flow, task
-from cadenza.context import FlowRunContext, TaskRunContext
 from cadenza.store.sql import SqlStore
 from cadenza.tracking.artifacts import download_artifacts, list_artifacts
 from cadenza.tracking.errors import (
@@ -20,18 +19,7 @@ from cadenza.tracking.errors import (
     NoActiveRun,
     ParamConflict,
 )
-
-
-def _flow_run_id() -> str:
-    ctx = FlowRunContext.get()
-    assert ctx is not None
-    return ctx.flow_run.id
-
-
-def _task_run_id() -> str:
-    ctx = TaskRunContext.get()
-    assert ctx is not None
-    return ctx.task_run.id
+from tests.tracking.helpers import current_flow_run_id, current_task_run_id
 
 
 def test_tasks_log_on_their_task_run_and_flows_on_the_flow_run(store: SqlStore) -> None:
@@ -43,11 +31,11 @@ def test_tasks_log_on_their_task_run_and_flows_on_the_flow_run(store: SqlStore) 
             cadenza.log_metric("loss", 1.0 / (step + 1), step=step)
         cadenza.log_metrics({"rmse": 6.0 - max_depth / 10, "mae": 3.0}, step=3)
         cadenza.set_tag("stage", "tuning")
-        return _task_run_id()
+        return current_task_run_id()
 
     @task
     def plain() -> str:
-        return _task_run_id()
+        return current_task_run_id()
 
     @flow
     def tune() -> dict[str, Any]:
@@ -55,7 +43,7 @@ def test_tasks_log_on_their_task_run_and_flows_on_the_flow_run(store: SqlStore) 
         cadenza.set_tags({"team": "data", "owner": "ana"})
         cadenza.log_metric("n_trials", 2)
         return {
-            "flow": _flow_run_id(),
+            "flow": current_flow_run_id(),
             "trials": [trial(5), trial(10)],
             "plain": plain(),
         }
@@ -95,7 +83,7 @@ def test_params_are_immutable_but_the_same_value_is_fine(store: SqlStore) -> Non
             cadenza.log_param("lr", 0.2)
         with pytest.raises(ParamConflict, match="'depth'"):
             cadenza.log_params({"new": 1, "depth": 4})
-        return _task_run_id()
+        return current_task_run_id()
 
     @flow
     def pipeline() -> str:
@@ -110,13 +98,13 @@ def test_set_experiment_moves_the_flow_run_and_its_tracked_task_runs(store: SqlS
     @task
     def trial(i: int) -> str:
         cadenza.log_metric("score", i)
-        return _task_run_id()
+        return current_task_run_id()
 
     @flow
     def search() -> tuple[str, list[str]]:
         before = trial(1)
         cadenza.set_experiment("taxi-tuning")
-        return _flow_run_id(), [before, trial(2)]
+        return current_flow_run_id(), [before, trial(2)]
 
     flow_id, trials = search()
     moved = store.get_experiment_by_name("taxi-tuning")
@@ -134,7 +122,7 @@ def test_set_experiment_moves_the_flow_run_and_its_tracked_task_runs(store: SqlS
             cadenza.set_experiment("from-a-task")
 
         pick()
-        return _flow_run_id()
+        return current_flow_run_id()
 
     other = search_in_task()
     from_task = store.get_experiment_by_name("from-a-task")
@@ -146,7 +134,7 @@ def test_a_task_outside_any_flow_joins_the_default_experiment(store: SqlStore) -
     @task
     def alone() -> str:
         cadenza.log_metric("x", 1.5)
-        return _task_run_id()
+        return current_task_run_id()
 
     run_id = alone()
     from cadenza.reporting import get_reporter
@@ -170,7 +158,7 @@ def test_metric_values_steps_and_timestamps(store: SqlStore) -> None:
         cadenza.log_metric("np", np.float32(0.5), step=np.int64(2))
         cadenza.log_metric("int", 3, timestamp=1_750_000_000)
         cadenza.log_metric("flag", True)
-        return _flow_run_id()
+        return current_flow_run_id()
 
     run_id = values()
     data = store.get_run_data(run_id).metrics
@@ -260,7 +248,7 @@ def test_text_dicts_and_figures_become_files(store: SqlStore, tmp_path: Path) ->
             cadenza.log_figure("not a figure", "x.png")
         with pytest.raises(InvalidArtifactPath, match=r"'\.\.' part"):
             cadenza.log_text("x", "../escape.txt")
-        return _task_run_id()
+        return current_task_run_id()
 
     @flow
     def pipeline() -> str:
@@ -294,7 +282,7 @@ def test_log_input_records_fingerprint_schema_and_rows(store: SqlStore) -> None:
         )
         cadenza.log_input(np.zeros((4, 2)), context="validation")
         cadenza.log_input(frame, source="s3://bucket/taxi/2024-02.parquet")
-        return _task_run_id(), digest
+        return current_task_run_id(), digest
 
     @flow
     def pipeline() -> tuple[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, cast
 
@@ -86,6 +87,8 @@ class ServerApi:
                 timeout=_TIMEOUT,
                 follow_redirects=True,
             )
+            # Closed with this object at the latest, so that no socket is left open.
+            weakref.finalize(self, client.close)
         return client
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

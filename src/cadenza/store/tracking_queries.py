@@ -67,16 +67,10 @@ INFO_COLUMNS = (
 
 
 def info_from_row(r: Any) -> RunInfo:
+    """The :class:`RunInfo` of a row of :data:`INFO_COLUMNS` (read by position)."""
+    run_id, name, kind, status, experiment_id, flow_run_id, start, end, created = r
     return RunInfo(
-        run_id=r.run_id,
-        run_name=r.run_name or "",
-        kind=r.kind,
-        status=r.status,
-        experiment_id=r.experiment_id,
-        flow_run_id=r.flow_run_id,
-        start_time=r.start_time,
-        end_time=r.end_time,
-        created=r.created,
+        run_id, name or "", kind, status, experiment_id, flow_run_id, start, end, created
     )
 
 
@@ -104,38 +98,19 @@ def _compare(column: Any, op: str, value: Any, dialect: str) -> Any:
     raise AssertionError(f"unknown operator {op!r}")
 
 
+def _has(table: sa.Table, *conditions: Any) -> Any:
+    """Whether the run of ``tracked_runs`` has a row of ``table`` meeting ``conditions``."""
+    return sa.select(table.c.run_id).where(table.c.run_id == _t.c.run_id, *conditions).exists()
+
+
 def condition(c: Comparison, dialect: str) -> Any:
     """The SQL condition of one comparison of a filter, on ``tracked_runs``."""
     if c.entity == "attributes":
         return _compare(ATTRIBUTES[c.key], c.op, c.value, dialect)
-    if c.entity == "metrics":
-        lm = latest_metrics
-        return (
-            sa.select(lm.c.run_id)
-            .where(
-                lm.c.run_id == _t.c.run_id,
-                lm.c.key == c.key,
-                _compare(lm.c.value, c.op, c.value, dialect),
-            )
-            .exists()
-        )
     if c.entity == "datasets":
-        ds = run_datasets
-        return (
-            sa.select(ds.c.run_id)
-            .where(ds.c.run_id == _t.c.run_id, _compare(ds.c[c.key], c.op, c.value, dialect))
-            .exists()
-        )
-    table = run_params if c.entity == "params" else run_tags
-    return (
-        sa.select(table.c.run_id)
-        .where(
-            table.c.run_id == _t.c.run_id,
-            table.c.key == c.key,
-            _compare(table.c.value, c.op, c.value, dialect),
-        )
-        .exists()
-    )
+        return _has(run_datasets, _compare(run_datasets.c[c.key], c.op, c.value, dialect))
+    table = {"metrics": latest_metrics, "params": run_params, "tags": run_tags}[c.entity]
+    return _has(table, table.c.key == c.key, _compare(table.c.value, c.op, c.value, dialect))
 
 
 def order_column(o: OrderBy) -> Any:
@@ -188,25 +163,31 @@ def run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
     params: dict[str, dict[str, str]] = {}
     metrics: dict[str, dict[str, float]] = {}
     tags: dict[str, dict[str, str]] = {}
+    lm = latest_metrics
     for part in chunks(run_ids):
         for rid, key, value in conn.execute(
             sa.select(run_params.c.run_id, run_params.c.key, run_params.c.value)
             .where(run_params.c.run_id.in_(part))
             .order_by(run_params.c.run_id, run_params.c.key)
-        ):
-            params.setdefault(rid, {})[key] = value
-        lm = latest_metrics
-        for rid, key, value, is_nan in conn.execute(
+        ).all():
+            found = params.get(rid)
+            if found is None:
+                found = params[rid] = {}
+            found[key] = value
+        for rid, key, number, is_nan in conn.execute(
             sa.select(lm.c.run_id, lm.c.key, lm.c.value, lm.c.is_nan)
             .where(lm.c.run_id.in_(part))
             .order_by(lm.c.run_id, lm.c.key)
-        ):
-            metrics.setdefault(rid, {})[key] = metric_value(value, is_nan)
+        ).all():
+            numbers = metrics.get(rid)
+            if numbers is None:
+                numbers = metrics[rid] = {}
+            numbers[key] = math.nan if is_nan or number is None else number
         for rid, key, value in conn.execute(
             sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value)
             .where(run_tags.c.run_id.in_(part))
             .order_by(run_tags.c.run_id, run_tags.c.key)
-        ):
+        ).all():
             tags.setdefault(rid, {})[key] = value
     out = {}
     for rid in run_ids:

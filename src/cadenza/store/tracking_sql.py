@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -61,6 +61,7 @@ from cadenza.tracking.entities import (
     Param,
     Run,
     RunData,
+    RunInfo,
     RunPage,
     RunTag,
 )
@@ -253,12 +254,13 @@ class TrackingSqlMixin(TrackingStore):
         params: dict[tuple[str, str], str] = {}
         tags: dict[tuple[str, str], tuple[str, float]] = {}
         datasets: list[tuple[Any, ...]] = []
-        for e in events:
+        # Dispatch on the exact class, as SqlStore's batches do (mypy cannot follow it).
+        for e in cast("Sequence[Any]", events):
             if e.run_id not in known:
                 continue
             cls = type(e)
             if cls is MetricLogged:
-                run_id, key, value, ts, step = e  # type: ignore[misc]
+                run_id, key, value, ts, step = e
                 nan = value != value
                 row = (run_id, key, step, ts, 0.0 if nan else value, nan)
                 points.append(row)
@@ -267,18 +269,18 @@ class TrackingSqlMixin(TrackingStore):
                 if best is None or rank > (best[2], best[3], _NEG if best[5] else best[4]):
                     latest[run_id, key] = row
             elif cls is ParamsLogged:
-                for key, value in e.params.items():  # type: ignore[union-attr]
+                for key, value in e.params.items():
                     params.setdefault((e.run_id, key), value)
             elif cls is TagsSet:
-                stamp = e.timestamp  # type: ignore[union-attr]
-                for key, value in e.tags.items():  # type: ignore[union-attr]
+                stamp = e.timestamp
+                for key, value in e.tags.items():
                     held = tags.get((e.run_id, key))
                     if held is None or stamp >= held[1]:
                         tags[e.run_id, key] = (value, stamp)
             elif cls is ExperimentSet:
-                self._move(conn, e.run_id, e.name)  # type: ignore[union-attr]
+                self._move(conn, e.run_id, e.name)
             elif cls is DatasetLogged:
-                datasets.append(_dataset_row(e))  # type: ignore[arg-type]
+                datasets.append(_dataset_row(e))
         st = self._st
         if points:
             dialects.execute_rows(conn, st.point, _POINT_COLUMNS, points)
@@ -427,20 +429,15 @@ class TrackingSqlMixin(TrackingStore):
                 .select_from(q.RUN_FROM)
                 .where(tracked_runs.c.run_id == run_id)
             ).first()
-            if row is not None:
-                info = q.info_from_row(row)
-            else:
-                info_or_none = self._untracked_info(conn, run_id)
-                if info_or_none is None:
-                    return None
-                info = info_or_none
+            info = q.info_from_row(row) if row is not None else self._untracked_info(conn, run_id)
+            if info is None:
+                return None
             data = q.run_data(conn, [run_id]).get(run_id, RunData())
             inputs = q.datasets(conn, run_id)
         return Run(info, data, inputs)
 
-    def _untracked_info(self, conn: Connection, run_id: str) -> Any:
-        from cadenza.tracking.entities import RunInfo
-
+    def _untracked_info(self, conn: Connection, run_id: str) -> RunInfo | None:
+        """The info of a run no experiment has (a task run that logged nothing)."""
         t = task_runs
         row = conn.execute(
             sa.select(
@@ -499,7 +496,8 @@ class TrackingSqlMixin(TrackingStore):
         )
         with self._read() as conn:
             rows = conn.execute(query).all()
-            page = [q.info_from_row(r) for r in rows[:max_results]]
+            info = q.info_from_row
+            page = [info(r) for r in rows[:max_results]]
             data = q.run_data(conn, [i.run_id for i in page])
         runs = [Run(i, data.get(i.run_id, RunData())) for i in page]
         more = len(rows) > max_results

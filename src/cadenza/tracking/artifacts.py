@@ -321,7 +321,7 @@ class FsspecArtifactStore(ArtifactStore):
 
 
 # -- which store -------------------------------------------------------------------------
-_stores: dict[tuple[str, str | None, str | None], ArtifactStore] = {}
+_stores: dict[str, ArtifactStore] = {}
 _stores_lock = threading.Lock()
 
 
@@ -332,31 +332,30 @@ def get_artifact_store(settings: Settings | None = None) -> ArtifactStore:
         from cadenza.settings import get_settings
 
         settings = get_settings()
-    key = (settings.resolved_artifact_root, settings.api_url, settings.api_key)
-    store = _stores.get(key)
+    if settings.api_url:
+        from cadenza.client.http_tracking import HttpArtifactStore
+
+        return HttpArtifactStore(settings.api_url, settings.api_key)
+    root = settings.resolved_artifact_root
+    store = _stores.get(root)
     if store is None:
         with _stores_lock:
-            store = _stores.get(key)
-            if store is None:
-                if settings.api_url:
-                    from cadenza.client.http_tracking import HttpArtifactStore
-
-                    store = HttpArtifactStore(settings.api_url, settings.api_key)
-                else:
-                    store = FsspecArtifactStore(settings.resolved_artifact_root)
-                _stores[key] = store
+            store = _stores.setdefault(root, FsspecArtifactStore(root))
     return store
 
 
-def _run(run_id: str | None, what: str) -> str:
-    if run_id is None:
-        run_id = current_run_id(what)
-        # A server records a file only for a run it knows: deliver the run first.
-        reporter = current_reporter()
-        if reporter is not None and not isinstance(get_artifact_store(), FsspecArtifactStore):
-            reporter.flush()
-        return run_id
-    return validate_run_id(run_id)
+def resolve_run(run_id: str | None, what: str) -> str:
+    """``run_id``, or the current run's id; with a server, the current run is delivered
+    to it first (a server records files only for runs it knows)."""
+    if run_id is not None:
+        return validate_run_id(run_id)
+    run_id = current_run_id(what)
+    from cadenza.settings import get_settings
+
+    reporter = current_reporter()
+    if reporter is not None and get_settings().api_url:
+        reporter.flush()
+    return run_id
 
 
 def _local_file(local_path: str | os.PathLike[str], what: str) -> Path:
@@ -436,7 +435,7 @@ def log_artifact(
     """
     validate_path(artifact_path)
     _local_file(local_path, "log_artifact")
-    put_file(get_artifact_store(), _run(run_id, "log_artifact"), local_path, artifact_path)
+    put_file(get_artifact_store(), resolve_run(run_id, "log_artifact"), local_path, artifact_path)
 
 
 def log_artifacts(
@@ -457,7 +456,7 @@ def log_artifacts(
     """
     validate_path(artifact_path)
     _local_dir(local_dir)
-    put_dir(get_artifact_store(), _run(run_id, "log_artifacts"), local_dir, artifact_path)
+    put_dir(get_artifact_store(), resolve_run(run_id, "log_artifacts"), local_dir, artifact_path)
 
 
 def _files_below(root: Path) -> Iterator[Path]:

@@ -9,7 +9,7 @@ Example::
     from cadenza import TrackingClient
 
     client = TrackingClient()
-    experiment = client.get_experiment_by_name("train_taxi_model")
+    experiment = client.get_experiment_by_name("train-taxi-model")  # @flow train_taxi_model
     best = client.search_runs(
         [experiment.experiment_id],
         "metrics.rmse < 6 and params.max_depth = '10'",

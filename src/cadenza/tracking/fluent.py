@@ -311,24 +311,16 @@ def log_artifacts(
 
 
 def _write(data: bytes, artifact_file: str, run_id: str | None, what: str) -> None:
-    from cadenza.tracking.artifacts import (
-        FsspecArtifactStore,
-        get_artifact_store,
-        validate_path,
-        validate_run_id,
-    )
+    from cadenza.tracking import artifacts
 
-    path = validate_path(artifact_file, "artifact_file")
+    path = artifacts.validate_path(artifact_file, "artifact_file")
     if not path:
         raise InvalidArtifactPath(
             f"{what} needs artifact_file, the path of the file under the run's root "
             "(such as 'config.json' or 'plots/loss.png')."
         )
-    if run_id is None:
-        _, run_id, reporter = _run(what)
-        if not isinstance(get_artifact_store(), FsspecArtifactStore):
-            reporter.flush()  # a server records files of runs it knows
-    get_artifact_store().upload(validate_run_id(run_id), path, io.BytesIO(data))
+    run = artifacts.resolve_run(run_id, what)
+    artifacts.get_artifact_store().upload(run, path, io.BytesIO(data))
 
 
 def log_text(text: str, artifact_file: str, *, run_id: str | None = None) -> None:

@@ -116,19 +116,25 @@ def timestamp_value(timestamp: Any, key: str) -> float:
     return ts
 
 
+def _text(value: Any, key: str, what: str, limit: int, instead: str) -> str:
+    text = value if type(value) is str else str(value)
+    if len(text) > limit:
+        raise InvalidTrackingValue(
+            f"The value of {what} {key!r} is {len(text)} characters long (at most "
+            f"{limit}); {instead}."
+        )
+    return text
+
+
 def param_value(value: Any, key: str) -> str:
     """``value`` as the string a param holds (``str(value)``).
 
     Raises:
         InvalidTrackingValue: longer than 6000 characters.
     """
-    text = value if type(value) is str else str(value)
-    if len(text) > MAX_PARAM_LENGTH:
-        raise InvalidTrackingValue(
-            f"The value of param {key!r} is {len(text)} characters long (at most "
-            f"{MAX_PARAM_LENGTH}); log long texts with log_text or log_dict instead."
-        )
-    return text
+    return _text(
+        value, key, "param", MAX_PARAM_LENGTH, "log long texts with log_text or log_dict instead"
+    )
 
 
 def tag_value(value: Any, key: str) -> str:
@@ -137,13 +143,7 @@ def tag_value(value: Any, key: str) -> str:
     Raises:
         InvalidTrackingValue: longer than 8000 characters.
     """
-    text = value if type(value) is str else str(value)
-    if len(text) > MAX_TAG_LENGTH:
-        raise InvalidTrackingValue(
-            f"The value of tag {key!r} is {len(text)} characters long (at most "
-            f"{MAX_TAG_LENGTH}); log long texts with log_text instead."
-        )
-    return text
+    return _text(value, key, "tag", MAX_TAG_LENGTH, "log long texts with log_text instead")
 
 
 def experiment_name(name: Any) -> str:

@@ -10,6 +10,7 @@ from cadenza.server.api import tracking_models as models
 from cadenza.server.api.errors import ApiError, responses
 from cadenza.server.api.tracking_deps import get_tracking_store, tracking_errors
 from cadenza.store.tracking_base import TrackingStore
+from cadenza.tracking.entities import Experiment
 
 router = APIRouter(tags=["experiments"])
 
@@ -49,6 +50,14 @@ def read_experiment_by_name(
     return convert.respond(models.experiment(found))
 
 
+def experiment_or_404(store: TrackingStore, experiment_id: str) -> Experiment:
+    """The experiment with this id, or a 404 error."""
+    found = store.get_experiment(experiment_id)
+    if found is None:
+        raise ApiError("NOT_FOUND", f"There is no experiment with id {experiment_id!r}.")
+    return found
+
+
 @router.get(
     "/experiments/{experiment_id}", response_model=models.Experiment, responses=responses(404)
 )
@@ -56,10 +65,7 @@ def read_experiment(
     experiment_id: str, store: TrackingStore = Depends(get_tracking_store)
 ) -> Response:
     """Read one experiment."""
-    found = store.get_experiment(experiment_id)
-    if found is None:
-        raise ApiError("NOT_FOUND", f"There is no experiment with id {experiment_id!r}.")
-    return convert.respond(models.experiment(found))
+    return convert.respond(models.experiment(experiment_or_404(store, experiment_id)))
 
 
 @router.get(
@@ -69,6 +75,5 @@ def read_experiment_keys(
     experiment_id: str, store: TrackingStore = Depends(get_tracking_store)
 ) -> Response:
     """The param, metric and tag keys its runs logged (the columns of a runs table)."""
-    if store.get_experiment(experiment_id) is None:
-        raise ApiError("NOT_FOUND", f"There is no experiment with id {experiment_id!r}.")
+    experiment_or_404(store, experiment_id)
     return convert.respond(models.keys(store.experiment_keys(experiment_id)))

@@ -33,11 +33,13 @@ SAFE_TYPES = {
     "image/jpeg",
     "image/gif",
     "image/webp",
+    "image/svg+xml",
     "text/plain",
     "text/csv",
     "application/json",
 }
-"""Content types sent as they are; anything else (HTML, SVG, scripts) is sent as
+"""Content types sent as they are (with a sandboxing Content-Security-Policy, so that
+not even an SVG's scripts run); anything else (HTML, scripts) is sent as
 ``application/octet-stream``."""
 _TEXT_EXTENSIONS = {".txt", ".log", ".md", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".py"}
 _SPOOL = 8 * 1024 * 1024

@@ -45,20 +45,22 @@ def get_artifact_store(request: Request) -> ArtifactStore:
     return store
 
 
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (InvalidFilter, "INVALID_FILTER"),
+    (InvalidArtifactPath, "INVALID_ARTIFACT_PATH"),
+    (ParamConflict, "PARAM_CONFLICT"),  # before its base class, InvalidTrackingValue
+    (InvalidTrackingValue, "INVALID_PARAMETER_VALUE"),
+    (ExperimentAlreadyExists, "CONFLICT"),
+    (ObjectNotFound, "NOT_FOUND"),
+)
+"""The API's code of each error of tracking, the first class that matches winning."""
+
+
 @contextlib.contextmanager
 def tracking_errors() -> Iterator[None]:
     """Raise the errors of tracking as the API's errors (with their codes)."""
     try:
         yield
-    except InvalidFilter as exc:
-        raise ApiError("INVALID_FILTER", str(exc)) from None
-    except InvalidArtifactPath as exc:
-        raise ApiError("INVALID_ARTIFACT_PATH", str(exc)) from None
-    except ParamConflict as exc:
-        raise ApiError("PARAM_CONFLICT", str(exc)) from None
-    except InvalidTrackingValue as exc:
-        raise ApiError("INVALID_PARAMETER_VALUE", str(exc)) from None
-    except ExperimentAlreadyExists as exc:
-        raise ApiError("CONFLICT", str(exc)) from None
-    except ObjectNotFound as exc:
-        raise ApiError("NOT_FOUND", str(exc)) from None
+    except tuple(cls for cls, _ in _CODES) as exc:
+        code = next(code for cls, code in _CODES if isinstance(exc, cls))
+        raise ApiError(code, str(exc)) from None

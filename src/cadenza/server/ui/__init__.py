@@ -1,10 +1,11 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, registered
-models ``/models``, and the login page when the server has an API key. What the pages
-fetch while open lives under ``/ui/`` (timeline data, log tail, state polling), static
-files under ``/ui/static/``. Routes are thin: they call the store and render a template.
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, experiments
+``/experiments`` (with ``/compare``, ``/metrics`` and the files of runs ``/files``), registered
+models ``/models``, and the login page when the server has an API key. What the pages fetch
+while open lives under ``/ui/`` (timeline data, log tail, state polling), static files under
+``/ui/static/``. Routes are thin: they call the store and render a template.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from cadenza.server.ui import (
     artifacts,
     auth,
     dashboard,
+    experiments,
     logs,
     models,
+    run_files,
     run_page,
     runs_list,
     task_page,
@@ -42,6 +45,8 @@ def build_router() -> APIRouter:
         timeline,
         logs,
         actions,
+        experiments,
+        run_files,
         models,
     ):
         protected.include_router(module.router)

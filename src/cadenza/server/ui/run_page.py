@@ -16,6 +16,7 @@ from cadenza.server.ui.deps import get_store
 from cadenza.server.ui.logs import log_page
 from cadenza.server.ui.models import model_url, models_of_run
 from cadenza.server.ui.templating import render, secure
+from cadenza.server.ui.tracking_panel import tracking_panel
 from cadenza.states import StateType
 from cadenza.store.base import FlowRunFilter, RunStore
 
@@ -98,6 +99,7 @@ def run_page(
             "watch": bool(watch),
             "state_ts": repr(run.state.timestamp) if run.state else "",
             **_actions(run),
+            **tracking_panel(request, run.id),
         },
     )
 

@@ -13,6 +13,7 @@ from cadenza.server.ui.deps import get_store
 from cadenza.server.ui.logs import log_page
 from cadenza.server.ui.run_page import find_elsewhere, not_found
 from cadenza.server.ui.templating import render, secure
+from cadenza.server.ui.tracking_panel import tracking_panel
 from cadenza.store.base import RunStore
 
 router = APIRouter()
@@ -74,5 +75,6 @@ def task_run_page(
             "details": details,
             "cached_from": cached_from,
             "upstream": _upstream(run),
+            **tracking_panel(request, run.id),
         },
     )

@@ -125,3 +125,14 @@ def test_writing_on_runs_by_id(store: SqlStore, tmp_path: Path) -> None:
         client.download_artifacts(run_id, "docs/missing.txt")
     with pytest.raises(ObjectNotFound):
         client.log_artifact(unknown, notes)
+
+
+def test_the_tracking_client_has_the_registry_methods_on_its_store(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        client = TrackingClient(store=store)
+        client.create_registered_model("taxi-duration", description="minutes")
+        assert client.get_registered_model("taxi-duration").description == "minutes"
+        assert [m.name for m in client.search_registered_models()] == ["taxi-duration"]
+    finally:
+        store.close()

@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cadenza.exceptions import ObjectNotFound
+from cadenza.registry.client import RegistryClient
 from cadenza.tracking.errors import InvalidFilter
 
 if TYPE_CHECKING:
+    from cadenza.store.registry_base import RegistryStore
     from cadenza.store.tracking_base import ExperimentKeys, TrackingStore
     from cadenza.tracking.artifacts import ArtifactFile, ArtifactStore
     from cadenza.tracking.entities import Dataset, Experiment, Metric, Param, Run, RunPage, RunTag
@@ -84,20 +86,30 @@ def _like(pattern: str, *, case: bool) -> re.Pattern[str]:
     return re.compile(f"^{body}$", 0 if case else re.IGNORECASE | re.DOTALL)
 
 
-class TrackingClient:
-    """Read and write what runs logged, by run id, outside runs.
+class TrackingClient(RegistryClient):
+    """Read and write what runs logged, by run id, outside runs; and, with the methods
+    of :class:`~cadenza.registry.client.RegistryClient`, the model registry.
 
     Args:
         store: the tracking store; by default the embedded store, or the server's when
-            ``CADENZA_API_URL`` is set.
+            ``CADENZA_API_URL`` is set. A store that is a registry store too (every
+            SQL store is) serves the registry methods as well.
         artifacts: the artifact store; by default the one of the settings.
     """
 
     def __init__(
         self, store: TrackingStore | None = None, artifacts: ArtifactStore | None = None
     ) -> None:
+        super().__init__()
         self._store = store
         self._artifacts = artifacts
+
+    def _registry_store(self) -> RegistryStore:
+        from cadenza.store.registry_base import RegistryStore
+
+        if isinstance(self._store, RegistryStore):
+            return self._store
+        return super()._registry_store()
 
     @property
     def store(self) -> TrackingStore:

@@ -101,6 +101,13 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "task_runs",
         "logs",
         "artifacts",
+        "deployments",
+        "deployment_schedules",
+        "work_pools",
+        "work_queues",
+        "workers",
+        "concurrency_limits",
+        "concurrency_slots",
     }
 
 

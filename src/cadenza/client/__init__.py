@@ -3,13 +3,10 @@ the embedded store for deployments, work pools and their runs."""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cadenza.store.deploy_base import DeploymentStore
-
-_lock = threading.Lock()
 
 
 def get_deployment_store() -> DeploymentStore:

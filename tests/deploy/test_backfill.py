@@ -96,7 +96,7 @@ def test_a_run_by_hand_is_checked_then_created(store: SqlStore, monthly) -> None
     message = str(info.value)
     assert "'year' must be integer" in message
     assert "year (integer), month (integer), label (text)" in message
-    with pytest.raises(ParameterTypeError, match="unknown parameter 'mnth'.*did you mean 'month'"):
+    with pytest.raises(ParameterTypeError, match=r"unknown parameter 'mnth'.*did you mean 'month'"):
         run_deployment(store, monthly, {"year": 2024, "mnth": 1})
     assert store.list_scheduled_flow_runs() == []
     run = run_deployment(store, monthly, {"year": "2024", "month": 2}, start_at=1e9)

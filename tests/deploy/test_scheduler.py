@@ -137,6 +137,6 @@ def test_catch_up_skip_runs_none(store: SqlStore) -> None:
     states = catch_up_after_outage(store, "skip")
     assert states["Skipped"] == [0, 600, 1200, 1800]
     assert "Late" not in states
-    run = [r for r in store.list_flow_runs(limit=100) if r.state and r.state.name == "Skipped"][0]
+    run = next(r for r in store.list_flow_runs(limit=100) if r.state and r.state.name == "Skipped")
     assert run.state is not None and run.state.type is StateType.CANCELLED
     assert "catch-up policy 'skip'" in (run.state.message or "")

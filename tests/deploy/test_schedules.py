@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,7 +42,7 @@ def test_a_daily_0230_cron_on_the_fall_back_day_runs_once() -> None:
         ("2024-10-27 02:30", "+0200"),  # the first of the two 02:30s only
         ("2024-10-28 02:30", "+0100"),
     ]
-    gaps = {b.timestamp() - a.timestamp() for a, b in zip(times, times[1:], strict=False)}
+    gaps = {b.timestamp() - a.timestamp() for a, b in itertools.pairwise(times)}
     assert gaps == {86400.0, 90000.0}
 
 
@@ -51,7 +52,7 @@ def test_an_hourly_cron_runs_every_hour_of_absolute_time_across_both_changes() -
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), TZ)
         times = Cron("0 * * * *", ZURICH).next_times(start, end)
         assert len(times) == hours
-        steps = {b.timestamp() - a.timestamp() for a, b in zip(times, times[1:], strict=False)}
+        steps = {b.timestamp() - a.timestamp() for a, b in itertools.pairwise(times)}
         assert steps == {3600.0}
 
 

@@ -40,7 +40,8 @@ def _run() -> Any:
 
 def _schedule_data(run: Any) -> dict[str, Any]:
     """The details its schedule recorded in the run's first Scheduled state."""
-    for state in run.history or ():
+    history = run.history if run.history is not None else [run.state] if run.state else []
+    for state in history:
         if state.name == "Scheduled":
             return dict(state.data or {})
     return {}

@@ -36,7 +36,11 @@ def schedule_json(s: DeploymentSchedule) -> dict[str, Any]:
 
 def schedule_from_json(d: Mapping[str, Any]) -> DeploymentSchedule:
     """Raises :class:`~cadenza.exceptions.ScheduleError` for an invalid schedule."""
-    body = {k: v for k, v in d.items() if k not in ("id", "kind", "description")}
+    body = {
+        k: v
+        for k, v in d.items()
+        if k not in ("id", "kind", "description") and (v is not None or k == "active")
+    }
     schedule, active = schedule_from_dict(body)
     return DeploymentSchedule(schedule, active=active, id=d.get("id"))
 

@@ -69,7 +69,7 @@ def test_deploy_run_and_execute_through_the_server(
     flow_file: Callable[[str], Path],
     cadenza_home: Path,
 ) -> None:
-    live, store = server
+    _, store = server
     path = flow_file(FLOWS)
     flow = load_flow(f"{path}:nightly")
     d = flow.deploy("every-minute", work_pool_name="remote", interval=60, path=path.parent)

@@ -31,7 +31,7 @@ from cadenza.events import FlowRunCreated
 from cadenza.events_json import encode_event
 from cadenza.runs import FlowRun
 from cadenza.states import State, StateType
-from cadenza.store.deploy_base import UNSET, DeploymentStore
+from cadenza.store.deploy_base import UNSET, DeploymentStore, check_schedulable
 
 _ERRORS: dict[str, type[exceptions.CadenzaError]] = {
     cls.__name__: cls
@@ -173,12 +173,7 @@ class HttpDeploymentStore(DeploymentStore):
 
     # -- runs of deployments -------------------------------------------------------------------
     def create_scheduled_flow_runs(self, runs: Sequence[FlowRun]) -> list[FlowRun]:
-        for run in runs:
-            if run.deployment_id is None or run.expected_start_time is None or run.state is None:
-                raise exceptions.DeploymentError(
-                    f"Flow run {run.name!r} cannot be scheduled: a run of a deployment "
-                    "needs its deployment_id, expected_start_time and first state."
-                )
+        check_schedulable(runs)
         if not runs:
             return []
         body = {"runs": [encode_event(FlowRunCreated(r, r.state)) for r in runs]}

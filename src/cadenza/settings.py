@@ -48,6 +48,17 @@ class Settings:
             (``CADENZA_SERVER_API_KEY``); no key means no authentication.
         artifact_root: where the files runs log are kept (``CADENZA_ARTIFACT_ROOT``):
             a local folder or any fsspec URL; by default ``home/artifacts``.
+        scheduler_horizon: seconds ahead for which the scheduler creates the runs of
+            deployments (``CADENZA_SCHEDULER_HORIZON``, default one day).
+        scheduler_max_runs: runs of one deployment created ahead at most
+            (``CADENZA_SCHEDULER_MAX_RUNS``).
+        scheduler_min_runs: runs of one deployment created ahead at least, even beyond
+            the horizon (``CADENZA_SCHEDULER_MIN_RUNS``), so that a monthly schedule
+            shows its next runs.
+        scheduler_interval: seconds between two passes of the scheduler
+            (``CADENZA_SCHEDULER_INTERVAL``).
+        late_runs_after: seconds after its scheduled time a run that has not started
+            is marked Late (``CADENZA_LATE_RUNS_AFTER``).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -61,6 +72,11 @@ class Settings:
     record_inputs: bool = True
     server_api_key: str | None = None
     artifact_root: str | None = None
+    scheduler_horizon: float = 86_400.0
+    scheduler_max_runs: int = 100
+    scheduler_min_runs: int = 3
+    scheduler_interval: float = 5.0
+    late_runs_after: float = 15.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -115,6 +115,13 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "registered_model_aliases",
         "model_transitions",
         "logged_models",
+        "deployments",
+        "deployment_schedules",
+        "work_pools",
+        "work_queues",
+        "workers",
+        "concurrency_limits",
+        "concurrency_slots",
     }
 
 

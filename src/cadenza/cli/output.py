@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cadenza.utilities.formatting import format_duration
+from cadenza.utilities.formatting import format_duration, iso_utc
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -91,14 +90,6 @@ def echo_json_line(value: Any) -> None:
 
 
 # -- times -----------------------------------------------------------------------------
-def iso_utc(ts: float | None) -> str | None:
-    """``ts`` (seconds since the epoch) as ISO-8601 in UTC, e.g. ``2026-01-31T08:00:00.250Z``."""
-    if ts is None:
-        return None
-    moment = _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def timestamp_fields(key: str, ts: float | None) -> dict[str, Any]:
     """``{key: ISO-8601 UTC, key_epoch: seconds}`` for a JSON record."""
     return {key: iso_utc(ts), f"{key}_epoch": ts}
@@ -127,10 +118,6 @@ def run_duration(
     return "-"
 
 
-_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_SINCE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-
-
 def parse_since(value: str, now: float | None = None) -> float:
     """Seconds since the epoch for ``--since``: a span back from now or a date.
 
@@ -140,9 +127,10 @@ def parse_since(value: str, now: float | None = None) -> float:
     Raises:
         CliError: the value is neither.
     """
-    match = _SINCE_RE.match(value)
-    if match:
-        amount = float(match.group(1)) * _SINCE_UNITS[match.group(2).lower()]
+    from cadenza.utilities.durations import match_duration
+
+    amount = match_duration(value) if value.strip()[-1:].isalpha() else None
+    if amount is not None:
         return (time.time() if now is None else now) - amount
     try:
         moment = _dt.datetime.fromisoformat(value.strip())

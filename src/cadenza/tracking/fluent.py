@@ -349,7 +349,7 @@ def log_dict(dictionary: Any, artifact_file: str, *, run_id: str | None = None) 
     try:
         if name.lower().endswith((".yaml", ".yml")):
             try:
-                import yaml  # type: ignore[import-untyped]
+                import yaml
             except ImportError:
                 raise InvalidTrackingValue(
                     f"log_dict: writing {name!r} as YAML needs PyYAML (pip install pyyaml); "

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from cadenza.server.api import (
     actions,
     artifacts,
+    deployments,
     events,
     experiments,
     flow_runs,
@@ -21,9 +22,11 @@ from cadenza.server.api import (
     model_versions,
     registered_models,
     run_artifacts,
+    scheduled_runs,
     stats,
     task_runs,
     tracked_runs,
+    work_pools,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -34,11 +37,10 @@ def build_router() -> APIRouter:
     router.include_router(health.router)
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
-    for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
-        protected.include_router(module.router)
-    for module in (experiments, tracked_runs, run_artifacts):
-        protected.include_router(module.router)
-    for module in (registered_models, model_versions, logged_models):
+    modules = (stats, scheduled_runs, flow_runs, task_runs, logs, artifacts, flows, actions)
+    tracking = (experiments, tracked_runs, run_artifacts)
+    registry = (registered_models, model_versions, logged_models)
+    for module in (*modules, events, deployments, work_pools, *tracking, *registry):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

@@ -3,7 +3,8 @@
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
 ``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, experiments
 ``/experiments`` (with ``/compare``, ``/metrics`` and the files of runs ``/files``), registered
-models ``/models``, and the login page when the server has an API key. What the pages fetch
+models ``/models``, deployments ``/deployments`` and ``/deployments/{id}``, work pools
+``/work-pools``, and the login page when the server has an API key. What the pages fetch
 while open lives under ``/ui/`` (timeline data, log tail, state polling), static files under
 ``/ui/static/``. Routes are thin: they call the store and render a template.
 """
@@ -18,6 +19,7 @@ from cadenza.server.ui import (
     artifacts,
     auth,
     dashboard,
+    deployments,
     experiments,
     logs,
     models,
@@ -42,6 +44,7 @@ def build_router() -> APIRouter:
         run_page,
         task_page,
         artifacts,
+        deployments,
         timeline,
         logs,
         actions,

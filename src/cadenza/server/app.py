@@ -12,6 +12,7 @@ from cadenza import __version__
 from cadenza.server.api import build_router
 from cadenza.server.api.errors import install_error_handlers
 from cadenza.server.services import Service, default_services, supervise
+from cadenza.server.timing import ServerTiming
 from cadenza.store.base import RunStore
 
 
@@ -33,6 +34,9 @@ def create_app(
             no key, whatever the settings.
         services: background services to run; by default :func:`default_services`.
         ui: serve the web UI at ``/``.
+
+    Every response carries a ``Server-Timing`` header with the time the server spent
+    on the request (see :mod:`cadenza.server.timing`).
     """
 
     @contextlib.asynccontextmanager
@@ -67,6 +71,7 @@ def create_app(
     app.state.api_key = api_key or None
     app.state.services = list(default_services() if services is None else services)
     install_error_handlers(app)
+    app.add_middleware(ServerTiming)
     app.include_router(build_router(), prefix="/api")
     if ui:
         from cadenza.server.ui import mount

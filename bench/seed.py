@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 from cadenza.events import (
     Event,
@@ -310,47 +311,72 @@ class SeededFile:
     path: Path
     info: Seeded
     reused: bool
+    fingerprint: dict[str, Any]
+    """What it was made with (see :func:`kept_file`)."""
 
     @property
     def url(self) -> str:
         return f"sqlite:///{self.path}"
 
 
-def _fingerprint(spec: SeedSpec) -> dict[str, object]:
-    """What a seeded file must have been made with to be reused."""
-    from cadenza.store.schema import SCHEMA_VERSION
-
-    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return {"spec": dataclasses.asdict(spec), "seed_source": source, "schema": SCHEMA_VERSION}
+def file_digest(path: Path) -> str:
+    """A short digest of a file's bytes (of a script, to tell its versions apart)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def _counts(path: Path) -> dict[str, int]:
+def remove_database(path: Path) -> None:
+    """Remove a SQLite file and its ``-wal`` and ``-shm`` files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def kept_file(
+    path: Path,
+    fingerprint: dict[str, Any],
+    make: Callable[[Path], dict[str, Any]],
+    *,
+    whole: Callable[[Path, dict[str, Any]], bool] | None = None,
+    force: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """What the database ``path`` holds, and whether it was kept from an earlier run.
+
+    ``path`` is kept when the file ``PATH.json`` next to it says it was made with the
+    same ``fingerprint`` and ``whole(path, info)`` agrees that it still holds what it
+    was made with. Otherwise (or with ``force``) ``make(partial)`` writes it again at
+    another name, returning what it holds as JSON-able ``info``, and the file takes
+    its place: an interrupted run never leaves a half-made file at ``path``.
+    """
+    sidecar = path.with_suffix(".json")
+    if not force and path.exists() and sidecar.exists():
+        try:
+            saved = json.loads(sidecar.read_text())
+            if saved.get("fingerprint") == fingerprint and (
+                whole is None or whole(path, saved["info"])
+            ):
+                return saved["info"], True
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.Error):
+            pass
+    sidecar.unlink(missing_ok=True)
+    remove_database(path)
+    partial = path.with_name(path.name + ".partial")
+    remove_database(partial)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = make(partial)
+    with closing(sqlite3.connect(partial)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    partial.rename(path)
+    remove_database(partial)
+    sidecar.write_text(json.dumps({"fingerprint": fingerprint, "info": info}, indent=2))
+    return info, False
+
+
+def count_rows(path: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    """Rows in each of ``tables`` of the SQLite file ``path``, opened read-only."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
         return {
             table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-            for table in ("flow_runs", "task_runs", "logs")
+            for table in tables
         }
-
-
-def _reusable(path: Path, sidecar: Path, fingerprint: dict[str, object]) -> Seeded | None:
-    """What ``path`` holds, if it was seeded with ``fingerprint`` and is still whole."""
-    if not path.exists() or not sidecar.exists():
-        return None
-    try:
-        saved = json.loads(sidecar.read_text())
-        if saved.get("fingerprint") != fingerprint:
-            return None
-        info = Seeded(**saved["seeded"])
-        counts = _counts(path)
-    except (OSError, ValueError, TypeError, KeyError, sqlite3.Error):
-        return None
-    expected = {"flow_runs": info.flow_runs, "task_runs": info.task_runs, "logs": info.logs}
-    return info if counts == expected else None
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def seeded_database(
@@ -367,43 +393,41 @@ def seeded_database(
     log lines it was seeded with; otherwise (or with ``force``) it is seeded again.
     Whoever uses the file must not change it (a server serving it only reads).
     """
+    from cadenza.store.schema import SCHEMA_VERSION
     from cadenza.store.sql import SqlStore
 
-    folder.mkdir(parents=True, exist_ok=True)
+    def make(partial: Path) -> dict[str, Any]:
+        say(f"Seeding {spec.describe()} into {partial.name} ...")
+        store = SqlStore(f"sqlite:///{partial}")
+        try:
+            info = seed(
+                store,
+                flow_runs=spec.flow_runs,
+                task_runs=spec.task_runs,
+                big_run_tasks=spec.big_run_tasks,
+                logs_per_run=spec.logs_per_run,
+                flows=spec.flows,
+                days=spec.days,
+                end=spec.end,
+                rng_seed=spec.rng_seed,
+            )
+        finally:
+            store.close()
+        say(f"Seeded in {info.seconds:.0f} s.")
+        return dataclasses.asdict(info)
+
+    def whole(path: Path, info: dict[str, Any]) -> bool:
+        tables = ("flow_runs", "task_runs", "logs")
+        return count_rows(path, tables) == {table: info[table] for table in tables}
+
+    fingerprint = {
+        "spec": dataclasses.asdict(spec),
+        "seed_source": file_digest(Path(__file__)),
+        "schema": SCHEMA_VERSION,
+    }
     path = folder / spec.file_name
-    sidecar = path.with_suffix(".json")
-    fingerprint = _fingerprint(spec)
-    if not force and (info := _reusable(path, sidecar, fingerprint)) is not None:
-        return SeededFile(path, info, reused=True)
-    sidecar.unlink(missing_ok=True)
-    _remove(path)
-    partial = path.with_name(path.name + ".partial")
-    _remove(partial)
-    say(f"Seeding {spec.describe()} into {path.name} ...")
-    store = SqlStore(f"sqlite:///{partial}")
-    try:
-        info = seed(
-            store,
-            flow_runs=spec.flow_runs,
-            task_runs=spec.task_runs,
-            big_run_tasks=spec.big_run_tasks,
-            logs_per_run=spec.logs_per_run,
-            flows=spec.flows,
-            days=spec.days,
-            end=spec.end,
-            rng_seed=spec.rng_seed,
-        )
-    finally:
-        store.close()
-    with closing(sqlite3.connect(partial)) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    partial.rename(path)
-    _remove(partial)
-    sidecar.write_text(
-        json.dumps({"fingerprint": fingerprint, "seeded": dataclasses.asdict(info)}, indent=2)
-    )
-    say(f"Seeded in {info.seconds:.0f} s: {path.stat().st_size / 1e6:,.0f} MB.")
-    return SeededFile(path, info, reused=False)
+    info, kept = kept_file(path, fingerprint, make, whole=whole, force=force)
+    return SeededFile(path, Seeded(**info), reused=kept, fingerprint=fingerprint)
 
 
 def main(argv: list[str] | None = None) -> int:

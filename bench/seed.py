@@ -400,17 +400,7 @@ def seeded_database(
         say(f"Seeding {spec.describe()} into {partial.name} ...")
         store = SqlStore(f"sqlite:///{partial}")
         try:
-            info = seed(
-                store,
-                flow_runs=spec.flow_runs,
-                task_runs=spec.task_runs,
-                big_run_tasks=spec.big_run_tasks,
-                logs_per_run=spec.logs_per_run,
-                flows=spec.flows,
-                days=spec.days,
-                end=spec.end,
-                rng_seed=spec.rng_seed,
-            )
+            info = seed(store, **dataclasses.asdict(spec))
         finally:
             store.close()
         say(f"Seeded in {info.seconds:.0f} s.")

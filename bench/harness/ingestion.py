@@ -36,12 +36,14 @@ SETTLE_LIMIT = 300.0
 
 
 def recorded_task_runs(framework: str, database: Path) -> int | None:
-    """Completed task runs with a start time in a framework's SQLite file (None if unreadable)."""
+    """Completed task runs with a start time of the timed task (``add_one``, not the
+    warm-up's) in a framework's SQLite file; None if it cannot be read."""
     if not database.exists():
         return 0
     table = TASK_RUN_TABLE[framework]
     query = (
-        f"SELECT count(*) FROM {table} WHERE state_type = 'COMPLETED' AND start_time IS NOT NULL"
+        f"SELECT count(*) FROM {table} WHERE state_type = 'COMPLETED'"
+        " AND start_time IS NOT NULL AND name LIKE 'add_one-%'"
     )
     try:
         with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
@@ -80,11 +82,6 @@ class Watch:
 
     def count(self) -> int:
         return self.seen[-1][1] if self.seen else 0
-
-    def count_at(self, epoch: float) -> int:
-        """The count last seen before ``epoch``."""
-        before = [count for seen_at, count in self.seen if seen_at <= epoch]
-        return before[-1] if before else 0
 
     def settle(self, expected: int) -> int:
         """Wait until ``expected`` are recorded, or STALL_SECONDS pass with no new one."""
@@ -142,10 +139,10 @@ def _cadenza(session: Session, flows: int, tasks: int) -> tuple[float | None, st
         )
     if not run.ok or run.recorded is None:
         return None, "failed"
-    timed = run.recorded - 1  # the warm-up flow's task run was recorded before the timing
-    if timed != flows * tasks:
-        return None, f"{flows * tasks - timed:,} of {flows * tasks:,} task runs lost"
-    return _rate(run, timed, run.figures["returned_epoch"]), f"{flows} flows x {tasks:,} tasks"
+    if run.recorded != flows * tasks:
+        return None, f"{flows * tasks - run.recorded:,} of {flows * tasks:,} task runs lost"
+    rate = _rate(run, run.recorded, run.figures["returned_epoch"])
+    return rate, f"{flows} flows x {tasks:,} tasks"
 
 
 def _prefect(session: Session, flows: int, tasks: int) -> tuple[float | None, str]:
@@ -154,7 +151,7 @@ def _prefect(session: Session, flows: int, tasks: int) -> tuple[float | None, st
     server = prefect_server(
         session.frameworks["prefect"], database, home, session.server_log("ingestion", "prefect")
     )
-    expected = flows * tasks + 1
+    expected = flows * tasks
     with server, Watch("prefect", database) as watch:
         run = session.run(
             "ingestion",
@@ -166,15 +163,14 @@ def _prefect(session: Session, flows: int, tasks: int) -> tuple[float | None, st
         )
     if not run.ok or run.recorded is None or watch.last_change is None:
         return None, "failed"
-    timed = run.recorded - watch.count_at(run.figures["started_epoch"])
     behind = watch.last_change - run.figures["returned_epoch"]
     note = (
-        f"{flows} flows x {tasks:,} tasks; {timed:,}/{flows * tasks:,} recorded, "
+        f"{flows} flows x {tasks:,} tasks; {run.recorded:,}/{expected:,} recorded, "
         f"the last {max(behind, 0):.0f} s after the client's last flow returned"
     )
-    if timed <= 0:
+    if run.recorded <= 0:
         return None, note
-    return _rate(run, timed, watch.last_change), note
+    return _rate(run, run.recorded, watch.last_change), note
 
 
 def ingestion(session: Session) -> list[Row]:

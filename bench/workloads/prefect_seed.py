@@ -20,13 +20,14 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 BATCH = 5_000
+T = TypeVar("T")
 
 
 def utc(ts: float | None) -> datetime | None:
@@ -86,8 +87,8 @@ def state_rows(run_key: str, run_id: str, states: list[dict[str, Any]]) -> list[
     ]
 
 
-def batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def batches(rows: Iterable[T]) -> Iterator[list[T]]:
+    batch: list[T] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
@@ -105,7 +106,52 @@ def create_schema(target: Path) -> None:
     asyncio.run(provide_database_interface().create_db())
 
 
-def copy_runs(source: Path, target: Path) -> dict[str, int]:
+def flow_run_columns(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "flow_id": row["flow_id"],
+        "parameters": json.loads(row["parameters"]),
+        "parent_task_run_id": row["parent_task_run_id"],
+    }
+
+
+def task_run_columns(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "flow_run_id": row["flow_run_id"],
+        "task_key": row["task_key"],
+        "dynamic_key": str(row["dynamic_key"]),
+        "flow_run_run_count": 1,
+    }
+
+
+def copy_runs(
+    conn: Any,
+    cadenza: sqlite3.Connection,
+    table: str,
+    run_model: Any,
+    state_model: Any,
+    columns_of: Callable[[sqlite3.Row], dict[str, Any]],
+) -> tuple[int, int]:
+    """Copy cadenza's flow runs or task runs and their states; how many of each."""
+    import sqlalchemy as sa
+
+    run_key = "flow_run_id" if table == "flow_runs" else "task_run_id"
+    runs = states = 0
+    rows: Iterable[sqlite3.Row] = cadenza.execute(f"SELECT * FROM {table} ORDER BY id")
+    for batch in batches(rows):
+        new_runs, new_states = [], []
+        for row in batch:
+            past = history(row)
+            run_states = state_rows(run_key, row["id"], past)
+            new_runs.append({**run_columns(row, past, run_states[-1]["id"]), **columns_of(row)})
+            new_states += run_states
+        conn.execute(sa.insert(run_model.__table__), new_runs)
+        conn.execute(sa.insert(state_model.__table__), new_states)
+        runs += len(new_runs)
+        states += len(new_states)
+    return runs, states
+
+
+def copy_all(source: Path, target: Path) -> dict[str, int]:
     import sqlalchemy as sa
     from prefect.server.database import orm_models as orm
 
@@ -120,46 +166,21 @@ def copy_runs(source: Path, target: Path) -> dict[str, int]:
             ]
             conn.execute(sa.insert(orm.Flow.__table__), flows)
             counts["flows"] = len(flows)
-            # Tables in the order their foreign keys point (flow runs' state ids are
-            # checked later by nobody: Prefect leaves those constraints to itself).
-            runs = cadenza.execute("SELECT * FROM flow_runs ORDER BY id")
-            for batch in batches(iter(runs)):
-                run_rows, states = [], []
-                for row in batch:
-                    rstates = history(row)  # type: ignore[arg-type]
-                    srows = state_rows("flow_run_id", row["id"], rstates)
-                    columns = run_columns(row, rstates, srows[-1]["id"])  # type: ignore[arg-type]
-                    columns["flow_id"] = row["flow_id"]
-                    columns["parameters"] = json.loads(row["parameters"])
-                    columns["parent_task_run_id"] = row["parent_task_run_id"]
-                    run_rows.append(columns)
-                    states += srows
-                conn.execute(sa.insert(orm.FlowRun.__table__), run_rows)
-                conn.execute(sa.insert(orm.FlowRunState.__table__), states)
-                counts["flow_runs"] += len(run_rows)
-                counts["states"] += len(states)
-            tasks = cadenza.execute("SELECT * FROM task_runs ORDER BY id")
-            for batch in batches(iter(tasks)):
-                run_rows, states = [], []
-                for row in batch:
-                    rstates = history(row)  # type: ignore[arg-type]
-                    srows = state_rows("task_run_id", row["id"], rstates)
-                    columns = run_columns(row, rstates, srows[-1]["id"])  # type: ignore[arg-type]
-                    columns["flow_run_id"] = row["flow_run_id"]
-                    columns["task_key"] = row["task_key"]
-                    columns["dynamic_key"] = str(row["dynamic_key"])
-                    columns["flow_run_run_count"] = 1
-                    run_rows.append(columns)
-                    states += srows
-                conn.execute(sa.insert(orm.TaskRun.__table__), run_rows)
-                conn.execute(sa.insert(orm.TaskRunState.__table__), states)
-                counts["task_runs"] += len(run_rows)
-                counts["states"] += len(states)
+            # This connection does not check foreign keys (SQLite's default): each run
+            # names its current state, whose row is inserted right after the run's.
+            counts["flow_runs"], states = copy_runs(
+                conn, cadenza, "flow_runs", orm.FlowRun, orm.FlowRunState, flow_run_columns
+            )
+            counts["states"] += states
+            counts["task_runs"], states = copy_runs(
+                conn, cadenza, "task_runs", orm.TaskRun, orm.TaskRunState, task_run_columns
+            )
+            counts["states"] += states
             logs = cadenza.execute(
                 "SELECT flow_run_id, task_run_id, level, name, message, timestamp FROM logs"
                 " ORDER BY id"
             )
-            for batch in batches(iter(logs)):
+            for batch in batches(logs):
                 rows = [
                     {
                         "id": str(uuid.uuid4()),
@@ -189,7 +210,7 @@ def main() -> None:
     started = time.perf_counter()
     create_schema(target)
     migrated = time.perf_counter()
-    counts = copy_runs(source, target)
+    counts = copy_all(source, target)
     done = time.perf_counter()
     print(
         json.dumps(

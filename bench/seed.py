@@ -103,9 +103,9 @@ class Seeded:
     seconds: float = 0.0
 
 
-def _pick(
-    rng: random.Random, weighted: list[tuple[StateType, str, float]]
-) -> tuple[StateType, str]:
+def pick(rng: random.Random, weighted: list[tuple[StateType, str, float]]) -> tuple[StateType, str]:
+    """A state type and name drawn with the weights of ``weighted`` (the first one when
+    the weights add up to less than the draw)."""
     x = rng.random()
     for state_type, name, weight in weighted:
         x -= weight
@@ -184,7 +184,7 @@ def seed(
         flow_name = rng.choices(names, weights)[0]
         is_sub = last_top is not None and rng.random() < 1 / 6 and i != big_index
         parent = last_top if is_sub else None
-        state_type, state_name = _pick(rng, FLOW_STATES)
+        state_type, state_name = pick(rng, FLOW_STATES)
         if i == big_index:
             state_type, state_name = StateType.COMPLETED, "Completed"
         history = _states(state_type, state_name, created, rng.uniform(1, 600))

@@ -91,7 +91,7 @@ def measure(session: Session) -> list[Row]:
             rows += caching.hashing(session)
         elif workload == "ingestion":
             rows += ingestion.ingestion(session)
-        elif workload == served[0]:
+        elif workload in serving.WORKLOADS and workload == served[0]:
             rows += serving.queries(session, served)
     return rows
 

@@ -2,7 +2,8 @@
 
 Usage: python bench/run.py [--quick] [--only NAME ...] [--skip-prefect] [--profile]
 
-``--only caching`` runs the caching workloads: cache_hit, cache_miss and hashing.
+``--only caching`` runs the caching workloads: cache_hit, cache_miss and hashing;
+``--only server`` the server's: ingestion, runs_list and run_page.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import caching, environments, measures, report
+from harness import caching, environments, ingestion, measures, report, serving
 from harness.environments import BENCH_DIR, OUT_DIR, Framework
 from harness.machine import describe, load_average
 from harness.plan import FULL, GROUPS, QUICK, WORKLOADS, Plan, expand
@@ -73,6 +74,8 @@ def build_plan(args: argparse.Namespace) -> Plan:
 
 def measure(session: Session) -> list[Row]:
     rows: list[Row] = []
+    # The runs list and the run page share their seeded stores and servers: measured together.
+    served = [w for w in session.plan.workloads if w in serving.WORKLOADS]
     for workload in session.plan.workloads:
         if workload in measures.TASK_WORKLOADS:
             rows.append(measures.task_overhead(session, workload))
@@ -86,6 +89,10 @@ def measure(session: Session) -> list[Row]:
             rows.append(caching.cache_overhead(session, workload))
         elif workload == "hashing":
             rows += caching.hashing(session)
+        elif workload == "ingestion":
+            rows += ingestion.ingestion(session)
+        elif workload in serving.WORKLOADS and workload == served[0]:
+            rows += serving.queries(session, served)
     return rows
 
 

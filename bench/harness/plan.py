@@ -14,10 +14,45 @@ WORKLOADS = (
     "cache_hit",
     "cache_miss",
     "hashing",
+    "ingestion",
+    "runs_list",
+    "run_page",
 )
 FRAMEWORKS = ("plain", "cadenza", "prefect")
 # Names that stand for several workloads in ``--only``.
-GROUPS = {"caching": ("cache_hit", "cache_miss", "hashing")}
+GROUPS = {
+    "caching": ("cache_hit", "cache_miss", "hashing"),
+    "server": ("ingestion", "runs_list", "run_page"),
+}
+
+
+@dataclass(frozen=True)
+class ServerPlan:
+    """Sizes of the server workloads.
+
+    Attributes:
+        store: flow runs, task runs, and task runs of the big run, of the seeded store
+            the runs list and the run page are timed on (cadenza and plain Python).
+        compare_store: the same for the smaller store Prefect is seeded with; cadenza
+            and plain Python are timed on it too, to compare like with like.
+        requests: timed requests of each endpoint (the percentiles come from these).
+        warmup: requests of each endpoint before the timed ones.
+        ingest: flows and task runs per flow of the ingestion client (plain Python
+            and cadenza).
+        prefect_ingest: the same for Prefect.
+        post_batches: batches of 5,000 pre-encoded events sent to ``POST /api/events``.
+    """
+
+    store: tuple[int, int, int]
+    compare_store: tuple[int, int, int]
+    requests: int
+    warmup: int
+    ingest: tuple[int, int]
+    prefect_ingest: tuple[int, int]
+    post_batches: int
+
+    def ingest_for(self, framework: str) -> tuple[int, int]:
+        return self.prefect_ingest if framework == "prefect" else self.ingest
 
 
 @dataclass(frozen=True)
@@ -35,6 +70,7 @@ class Plan:
         prefect_reps: processes per size for Prefect's task workloads.
         startup_reps: processes for the start-up and import figures, every framework.
         timeout: seconds after which a workload process is stopped.
+        server: sizes of the server workloads.
         workloads: the workloads to run.
         frameworks: the frameworks to run them on.
     """
@@ -49,6 +85,7 @@ class Plan:
     prefect_reps: int
     startup_reps: int
     timeout: float
+    server: ServerPlan
     workloads: tuple[str, ...] = WORKLOADS
     frameworks: tuple[str, ...] = FRAMEWORKS
 
@@ -82,6 +119,15 @@ FULL = Plan(
     prefect_reps=1,
     startup_reps=3,
     timeout=900,
+    server=ServerPlan(
+        store=(100_000, 1_000_000, 10_000),
+        compare_store=(10_000, 100_000, 10_000),
+        requests=300,
+        warmup=20,
+        ingest=(10, 2_000),
+        prefect_ingest=(2, 500),
+        post_batches=20,
+    ),
 )
 
 QUICK = Plan(
@@ -95,6 +141,15 @@ QUICK = Plan(
     prefect_reps=1,
     startup_reps=1,
     timeout=300,
+    server=ServerPlan(
+        store=(10_000, 100_000, 10_000),
+        compare_store=(2_000, 20_000, 2_000),
+        requests=30,
+        warmup=3,
+        ingest=(2, 1_000),
+        prefect_ingest=(1, 100),
+        post_batches=4,
+    ),
 )
 
 

@@ -47,8 +47,12 @@ def run_workload(
     home: Path,
     log_path: Path,
     timeout: float,
+    env: dict[str, str] | None = None,
 ) -> ProcessRun:
     """Run ``workloads/WORKLOAD.py FRAMEWORK N`` with ``home`` as its home and working folder.
+
+    ``env`` adds variables to the framework's environment (a server's URL, settings
+    of the workload).
 
     The wall time runs from just before the process is started until it has been
     reaped; the peak memory is the kernel's ru_maxrss of the process (and of any
@@ -58,7 +62,7 @@ def run_workload(
     home.mkdir(parents=True, exist_ok=True)
     result_path = home.parent / f"{home.name}.result.json"
     result_path.unlink(missing_ok=True)
-    env = framework.environment(home)
+    env = {**framework.environment(home), **(env or {})}
     env["BENCH_RESULT_PATH"] = str(result_path)
     command = [str(framework.python), str(WORKLOADS_DIR / f"{workload}.py"), framework.name, str(n)]
     timed_out = threading.Event()

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness import caching
+from harness import caching, ingestion, serving
 from harness.plan import GROUPS, Plan
 from harness.rows import RecordingRow, Row
 from harness.session import Session
@@ -24,6 +24,7 @@ CASE_LABELS = {
     "cache_hit": "cached task, hits, all sizes",
     "cache_miss": "cached task, misses + writes, all sizes",
     "hashing": "cached task on the DataFrame",
+    "ingestion": "ingestion over HTTP (in the server's database)",
 }
 
 
@@ -104,7 +105,7 @@ def console(rows: list[Row], recording: list[RecordingRow]) -> str:
 
 def _plan_notes(plan: Plan, machine: dict[str, str]) -> list[str]:
     small, big = plan.sizes
-    return [
+    notes = [
         "Every figure comes from fresh processes, each with an empty temporary home "
         "(CADENZA_HOME, PREFECT_HOME) unless the row says otherwise; Prefect runs in its "
         "default local mode (no PREFECT_API_URL: it starts its own temporary API server on "
@@ -125,7 +126,15 @@ def _plan_notes(plan: Plan, machine: dict[str, str]) -> list[str]:
         "the process exited.",
         f"Prefect {machine.get('prefect', '?')} runs with FastAPI {machine.get('fastapi', '?')}: "
         "its API server needs a FastAPI older than 0.155.",
-    ] + (caching.notes(plan) if set(GROUPS["caching"]) & set(plan.workloads) else [])
+    ]
+    chosen = set(plan.workloads)
+    if set(GROUPS["caching"]) & chosen:
+        notes += caching.notes(plan)
+    if "ingestion" in chosen:
+        notes += ingestion.notes(plan.server)
+    if set(serving.WORKLOADS) & chosen:
+        notes += serving.notes(plan.server)
+    return notes
 
 
 def results_markdown(

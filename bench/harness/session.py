@@ -52,18 +52,37 @@ class Session:
     def new_home(self, framework: str) -> Path:
         return self.scratch / f"{framework}-home-{next(self._numbers)}"
 
+    def server_log(self, case: str, framework: str) -> Path:
+        """Where the output of a server started for ``case`` goes."""
+        return self.logs / f"{len(self.runs) + 1:03d}-{case}-{framework}-server.log"
+
     def run(
-        self, case: str, workload: str, framework: str, n: int, home: Path | None = None
+        self,
+        case: str,
+        workload: str,
+        framework: str,
+        n: int,
+        home: Path | None = None,
+        *,
+        env: dict[str, str] | None = None,
+        recorded: Callable[[], int | None] | None = None,
     ) -> ProcessRun:
-        """One process of ``workload``; in a new home, removed afterwards, unless ``home`` is given."""
+        """One process of ``workload``; in a new home, removed afterwards, unless ``home`` is given.
+
+        ``env`` adds to the process's environment. The task runs it recorded are
+        counted in the framework's database in its home, or by ``recorded`` (called
+        after the process ended) when the runs go elsewhere (to a server).
+        """
         keep_home = home is not None
         home = home if home is not None else self.new_home(framework)
-        counting = counts_task_runs(framework)
+        counting = recorded is None and counts_task_runs(framework)
         before = count_task_runs(framework, home) if counting else None
         log_path = self.logs / f"{len(self.runs) + 1:03d}-{case}-{framework}-{n}.log"
         run = run_workload(
-            workload, self.frameworks[framework], n, home, log_path, self.plan.timeout
+            workload, self.frameworks[framework], n, home, log_path, self.plan.timeout, env
         )
+        if recorded is not None and run.ok:
+            run.recorded = recorded()
         if counting and run.ok:
             after = count_task_runs(framework, home)
             if before is not None and after is not None:

@@ -145,3 +145,28 @@ def _start_profiler() -> Any:
 def sum_of_successors(n: int) -> int:
     """What ``sum(i + 1 for i in range(n))`` is."""
     return n * (n + 1) // 2
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: the smallest value at or above ``fraction`` of them."""
+    import math
+
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def load_timing() -> Any:
+    """cadenza's ``server/timing.py`` loaded from its file, without importing cadenza.
+
+    It needs nothing but the standard library, so Prefect's environment can use it too.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "src" / "cadenza" / "server" / "timing.py"
+    spec = importlib.util.spec_from_file_location("server_timing", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -727,6 +727,16 @@ def test_list_flows_counts_runs_and_gives_the_latest_state(store: RunStore) -> N
     assert [(f.id, f.run_count) for f in store.list_flows()] == [(a.id, 2), (z.id, 4)]
 
 
+def test_list_flow_names_are_those_of_list_flows(store: RunStore) -> None:
+    assert store.list_flow_names() == []
+    clock = Clock()
+    for name in ("zeta", "alpha", "mid", "alpha"):
+        store.apply(make.completed(make.flow_run(name, created=T0), clock))
+    store.apply(make.lifecycle(make.flow_run("beta", created=T0)))  # no state yet
+    assert store.list_flow_names() == ["alpha", "beta", "mid", "zeta"]
+    assert store.list_flow_names() == [f.name for f in store.list_flows()]
+
+
 # -- read_logs -----------------------------------------------------------------------------
 @pytest.fixture
 def logged(store: RunStore) -> dict[str, FlowRun | TaskRun]:

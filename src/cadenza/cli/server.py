@@ -73,6 +73,6 @@ def start_command(host: str, port: int, log_level: str) -> None:
                 "this port can read and change runs. Set CADENZA_SERVER_API_KEY.",
                 err=True,
             )
-    app = create_app(store, api_key=key)
+    app = create_app(store, api_key=key, freeze_gc=True)
     click.echo(f"cadenza server at http://{host}:{port} (API at /api, docs at /api/docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1)

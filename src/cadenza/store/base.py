@@ -156,6 +156,11 @@ class RunStore(abc.ABC):
         """Every flow with its run count and latest run's state, by name."""
 
     @abc.abstractmethod
+    def list_flow_names(self) -> list[str]:
+        """The names of :meth:`list_flows`, in its order, without counting any run
+        (the choices of a filter); an empty list when no run was ever recorded."""
+
+    @abc.abstractmethod
     def read_logs(
         self,
         flow_run_id: str,

@@ -520,6 +520,10 @@ class SqlStore(
                 out.append(FlowRecord(fid, name, created, n or 0, last, state))
         return out
 
+    def list_flow_names(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(sa.select(flows.c.name).order_by(flows.c.name)).scalars())
+
     def read_logs(
         self,
         flow_run_id: str,

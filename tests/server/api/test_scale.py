@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.seed import Seeded, seed
 
 from cadenza.store.sql import SqlStore
 from tests.server.api.conftest import Api, LiveServer
-from tests.server.api.seed import Seeded, seed
 
 pytestmark = pytest.mark.slow
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.seed import seed
 
 from cadenza.states import StateType
 from cadenza.store.base import FlowRunFilter
 from cadenza.store.run_queries import flow_run_ids, log_query
 from cadenza.store.sql import SqlStore
-from tests.server.api.seed import seed
 
 
 def _median_ms(fn: Any, repeat: int) -> float:

@@ -12,6 +12,8 @@ import random
 import time
 from collections.abc import Iterator
 
+from bench.seed import Ids, pick
+
 from cadenza.events import (
     Event,
     FlowRunCreated,
@@ -36,43 +38,6 @@ FINAL_STATES = [
 ]
 
 
-class Ids:
-    """Increasing UUIDv7 strings for given times."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.last = 0
-        self.counter = 0
-
-    def at(self, ts: float) -> str:
-        ms = max(int(ts * 1000), self.last)
-        if ms > self.last:
-            self.counter = self.rng.getrandbits(10)
-        else:
-            self.counter += 1
-            if self.counter > 0xFFF:
-                ms += 1
-                self.counter = 0
-        self.last = ms
-        tail = self.rng.getrandbits(62)
-        return "%08x-%04x-%04x-%04x-%012x" % (  # noqa: UP031
-            ms >> 16,
-            ms & 0xFFFF,
-            0x7000 | self.counter,
-            0x8000 | (tail >> 48),
-            tail & 0xFFFFFFFFFFFF,
-        )
-
-
-def _pick(rng: random.Random) -> tuple[StateType, str]:
-    x = rng.random()
-    for state_type, name, p in FINAL_STATES:
-        if x < p:
-            return state_type, name
-        x -= p
-    return StateType.COMPLETED, "Completed"
-
-
 def _apply(store: RunStore, events: Iterator[Event]) -> int:
     batch: list[Event] = []
     n = 0
@@ -95,7 +60,7 @@ def _flow_run_events(
     starts = sorted(now - span + rng.random() * (span - 60) for _ in range(flow_runs))
     for i, created in enumerate(starts):
         run_id = ids.at(created)
-        state_type, name = _pick(rng)
+        state_type, name = pick(rng, FINAL_STATES)
         if i >= flow_runs - 5:
             state_type, name = StateType.RUNNING, "Running"
         tags = [t for t in ("nightly", "gpu", "team-ml") if rng.random() < 0.2]

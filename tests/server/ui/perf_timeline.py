@@ -25,6 +25,7 @@ import httpx
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parents[2]))  # the checkout: bulk.py uses bench/seed.py
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 

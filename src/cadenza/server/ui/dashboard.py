@@ -59,7 +59,7 @@ def dashboard(
             "ranges": RANGES.values(),
             "range": time_range,
             "flow": flow_name or "",
-            "flows": [f.name for f in store.list_flows()],
+            "flows": store.list_flow_names(),
             "failures": failures,
             "running": running[:RUNNING_SHOWN],
             "more_running": len(running) > RUNNING_SHOWN,

@@ -76,7 +76,7 @@ def runs_page(
             "query": query,
             "runs": runs,
             "error": error,
-            "flows": [f.name for f in store.list_flows()],
+            "flows": store.list_flow_names(),
             "state_types": [t.value for t in StateType],
             "state_names": STATE_NAMES,
             "spans": list(SPANS),

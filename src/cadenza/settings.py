@@ -46,6 +46,20 @@ class Settings:
             (``CADENZA_RECORD_INPUTS``).
         server_api_key: the key a server requires from its clients and UI users
             (``CADENZA_SERVER_API_KEY``); no key means no authentication.
+        secret_key: the Fernet key that encrypts the secrets of notification
+            channels at rest (``CADENZA_SECRET_KEY``); by default a key file
+            ``secret.key`` created in ``home`` with mode 0600.
+        ui_url: the address of the web UI as people reach it, for the links in
+            notifications (``CADENZA_UI_URL``, e.g. ``https://cadenza.example.com``).
+        notify_flush_timeout: seconds the end of a process waits for notifications
+            still being delivered (``CADENZA_NOTIFY_FLUSH_TIMEOUT``); what is not
+            delivered stays in the outbox for a later process or a server.
+        notify_retry_delay: seconds before the first retry of a failed delivery,
+            doubled at each further attempt (``CADENZA_NOTIFY_RETRY_DELAY``).
+        notify_retry_max_delay: seconds between two attempts at most
+            (``CADENZA_NOTIFY_RETRY_MAX_DELAY``).
+        notify_max_attempts: attempts at delivering one message before it is given
+            up as failed (``CADENZA_NOTIFY_MAX_ATTEMPTS``).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -58,6 +72,12 @@ class Settings:
     task_runner_max_workers: int | None = None
     record_inputs: bool = True
     server_api_key: str | None = None
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
+    ui_url: str | None = None
+    notify_flush_timeout: float = 10.0
+    notify_retry_delay: float = 5.0
+    notify_retry_max_delay: float = 600.0
+    notify_max_attempts: int = 8
 
     @property
     def resolved_database_url(self) -> str:

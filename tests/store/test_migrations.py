@@ -101,6 +101,12 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "task_runs",
         "logs",
         "artifacts",
+        "notification_channels",
+        "automations",
+        "notification_outbox",
+        "notification_attempts",
+        "notification_cursors",
+        "notification_marks",
     }
 
 

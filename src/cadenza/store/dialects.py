@@ -47,15 +47,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def insert_ignore(table: sa.Table, dialect_name: str) -> Any:
     """``INSERT`` that skips rows whose primary key exists already."""
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+    return upsert(table, dialect_name).on_conflict_do_nothing()
 
 
 def lock_for_schema_setup(conn: sa.Connection) -> None:
@@ -140,3 +132,23 @@ def floor_div(column: Any, divisor: float, dialect_name: str) -> Any:
         # CAST truncates toward zero, which is floor for the positive times stored.
         return sa.cast(column / divisor, sa.BigInteger)
     return sa.cast(sa.func.floor(column / divisor), sa.BigInteger)
+
+
+def least(a: Any, b: Any, dialect_name: str) -> Any:
+    """The smaller of two values, in SQL."""
+    if dialect_name == "sqlite":
+        return sa.func.min(a, b)  # min() of several arguments is scalar in SQLite
+    return sa.func.least(a, b)
+
+
+def upsert(table: sa.Table, dialect_name: str) -> Any:
+    """``INSERT`` of the dialect, with ``on_conflict_do_update`` available."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")

@@ -27,6 +27,7 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.notify_sql import NotificationSqlMixin
 from cadenza.store.run_queries import (
     apply_filter,
     count_matching,
@@ -57,7 +58,7 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(RunStore):
+class SqlStore(NotificationSqlMixin, RunStore):
     """A :class:`RunStore` in a SQL database.
 
     Args:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from cadenza.states import State
+
 PENDING = "pending"
 """Not delivered yet: waiting for its first attempt or for a retry."""
 SENT = "sent"
@@ -43,6 +45,8 @@ class OutboxMessage:
     next_attempt_at: float = 0.0
     sent_at: float | None = None
     last_error: str | None = None
+    lease_until: float | None = None
+    """Until when a sender holds it (set when it is queued to be sent at once)."""
 
     def public(self) -> dict[str, Any]:
         """Its JSON form (the message's text is no secret: it is what was sent)."""
@@ -89,3 +93,31 @@ class DeliveryAttempt:
             "error": self.error,
             "duration": self.duration,
         }
+
+
+@dataclasses.dataclass(slots=True)
+class RunNotification:
+    """A request to notify a channel of a run's state: what a ``notify(...)`` hook
+    asks for. The store holding the run renders the message from the run as
+    recorded (its times, its history) and queues it.
+    """
+
+    channel: str
+    flow_run_id: str
+    state: State
+    """The state the run (or ``task_run``) entered."""
+    flow_name: str
+    run_name: str
+    subject: str | None = None
+    """A template of the subject; the default one when None."""
+    body: str | None = None
+    source: str = "hook"
+    task_run: dict[str, Any] | None = None
+    """For a task's hook: ``{"id", "name", "task_key"}`` of the task run."""
+
+    def dedup_key(self) -> str:
+        """One message per channel, run (or task run) and transition."""
+        run_id = self.task_run["id"] if self.task_run else self.flow_run_id
+        return (
+            f"{self.source}:{self.channel}:{run_id}:{self.state.name}@{self.state.timestamp!r}"
+        )

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from cadenza.notify.automations import Automation
 from cadenza.notify.channels import Channel
-from cadenza.notify.records import DeliveryAttempt, OutboxMessage
+from cadenza.notify.records import DeliveryAttempt, OutboxMessage, RunNotification
 
 
 class NotificationStore(abc.ABC):
@@ -84,14 +84,34 @@ class NotificationStore(abc.ABC):
 
     # -- the outbox --------------------------------------------------------------------
     @abc.abstractmethod
-    def enqueue(self, messages: Sequence[OutboxMessage]) -> list[str]:
-        """Queue messages for delivery, in one transaction; returns the ids of those
-        queued. A message whose ``dedup_key`` is in the outbox already (the same
-        transition notified again) is left out, and so is the second of two
-        messages with one key in ``messages``.
+    def notify_run(self, request: RunNotification) -> str | None:
+        """Queue the message a hook asks for: rendered from the run as this store
+        records it (or from the names in ``request`` when it records no such run).
+        Returns the id of the message, or None when this transition was notified to
+        this channel already.
 
         Raises:
-            StoreError: nothing was queued.
+            InvalidNotificationConfig: the subject or body template does not render.
+        """
+
+    @abc.abstractmethod
+    def send_message(
+        self,
+        channel: str,
+        subject: str,
+        body: str,
+        *,
+        to: Sequence[str] | None = None,
+        source: str = "test",
+    ) -> OutboxMessage:
+        """Send a message through a channel now, in one attempt (the caller decides
+        whether to try again), and record it in the history. ``to`` replaces the
+        recipients of an e-mail channel. Returns the message: status ``sent``, or
+        ``failed`` with the error in ``last_error``.
+
+        Raises:
+            ObjectNotFound: there is no channel of this name.
+            InvalidNotificationConfig: ``to`` was given for a webhook channel.
         """
 
     @abc.abstractmethod
@@ -123,6 +143,18 @@ class NotificationStore(abc.ABC):
 
 class DeliveryQueue(abc.ABC):
     """The senders' and the automations service's side of the outbox."""
+
+    @abc.abstractmethod
+    def enqueue(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Queue messages for delivery, in one transaction; returns the ids of those
+        queued. A message whose ``dedup_key`` is in the outbox already (the same
+        transition notified again) is left out, and so is the second of two
+        messages with one key in ``messages``.
+
+        Raises:
+            StoreError: nothing was queued.
+        """
+
 
     @abc.abstractmethod
     def claim_due(self, now: float, *, limit: int, lease: float) -> list[OutboxMessage]:

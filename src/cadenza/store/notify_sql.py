@@ -11,15 +11,22 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadenza.exceptions import InvalidNotificationConfig, ObjectAlreadyExists
+from cadenza.exceptions import InvalidNotificationConfig, ObjectAlreadyExists, ObjectNotFound
 from cadenza.notify.automations import Automation, trigger_from_dict
 from cadenza.notify.channels import Channel
-from cadenza.notify.records import FAILED, PENDING, SENT, DeliveryAttempt, OutboxMessage
+from cadenza.notify.records import (
+    FAILED,
+    PENDING,
+    SENT,
+    DeliveryAttempt,
+    OutboxMessage,
+    RunNotification,
+)
 from cadenza.notify.secrets import Secret
 from cadenza.store import dialects
 from cadenza.store.notify_base import DeliveryQueue, NotificationStore
@@ -33,6 +40,9 @@ from cadenza.store.schema import (
     notification_outbox,
 )
 from cadenza.utilities.ids import uuid7
+
+if TYPE_CHECKING:
+    from cadenza.store.base import RunStore
 
 T = TypeVar("T")
 
@@ -191,6 +201,54 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             return [row["id"] for row in rows if conn.execute(insert, row).rowcount]
 
         return self._transaction(write)
+
+    def notify_run(self, request: RunNotification) -> str | None:
+        from cadenza.notify.evaluate import message_for_request
+
+        ids = self.enqueue([message_for_request(cast("RunStore", self), request)])
+        return ids[0] if ids else None
+
+    def send_message(
+        self,
+        channel: str,
+        subject: str,
+        body: str,
+        *,
+        to: Sequence[str] | None = None,
+        source: str = "test",
+    ) -> OutboxMessage:
+        from cadenza.notify.delivery import LEASE_SECONDS, Sender
+
+        found = self.read_channel(channel)
+        if found is None:
+            raise ObjectNotFound(
+                f"There is no channel named {channel!r}; list them with `cadenza channel ls`."
+            )
+        if to and found.type != "email":
+            raise InvalidNotificationConfig(
+                f"The channel {channel!r} is a {found.type} channel: only e-mail channels "
+                "take recipients."
+            )
+        now = time.time()
+        message_id = uuid7()
+        message = OutboxMessage(
+            id=message_id,
+            dedup_key=f"{source}:{message_id}",
+            channel=channel,
+            subject=subject,
+            body=body,
+            event="Test" if source == "test" else "Message",
+            source=source,
+            created=now,
+            context={"to": list(to)} if to else {},
+            next_attempt_at=now,
+            lease_until=now + LEASE_SECONDS,
+        )
+        self.enqueue([message])
+        Sender(self, max_attempts=1).deliver(message)
+        stored = self.read_message(message_id)
+        assert stored is not None
+        return stored
 
     def read_message(self, message_id: str) -> OutboxMessage | None:
         query = sa.select(notification_outbox).where(notification_outbox.c.id == message_id)
@@ -415,7 +473,7 @@ def _message_row(m: OutboxMessage) -> dict[str, Any]:
         "attempts": m.attempts,
         "created": m.created,
         "next_attempt_at": m.next_attempt_at,
-        "lease_until": None,
+        "lease_until": m.lease_until,
         "sent_at": m.sent_at,
         "last_error": m.last_error,
     }

@@ -1,0 +1,144 @@
+"""From a run's transitions to the messages to queue: matching automations and
+rendering hooks' requests.
+
+The same functions serve the embedded mode (the flow's own process, when its run
+ends) and the server's automations service (for every run whose state changed).
+Every message carries a key naming the transition, so evaluating a transition
+twice queues it once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cadenza.notify.automations import RECOVERED, Automation, transition_events
+from cadenza.notify.records import OutboxMessage, RunNotification
+from cadenza.notify.templates import message_context, render_message
+from cadenza.runs import FlowRun, TaskRun
+from cadenza.states import TERMINAL_STATES, State, StateType
+from cadenza.utilities.ids import uuid7
+
+if TYPE_CHECKING:
+    from cadenza.store.base import RunStore
+
+CREATION_SLACK = 300.0
+"""Seconds before its creation an automation still reacts to a transition (clocks of
+clients and server differ a little)."""
+
+
+def previous_final_state(store: RunStore, run: FlowRun) -> State | None:
+    """The final state of the latest run of the same flow created before ``run``."""
+    from cadenza.store.base import FlowRunFilter
+
+    found = store.list_flow_runs(
+        FlowRunFilter(flow_name=run.flow_name, state_types=sorted(TERMINAL_STATES)),
+        before_id=run.id,
+        limit=1,
+    )
+    return found[0].state if found else None
+
+
+def automation_key(automation: Automation, channel: str, run: FlowRun, state: State) -> str:
+    return f"automation:{automation.id}:{channel}:{run.id}:{state.name}@{state.timestamp!r}"
+
+
+def plan_automations(
+    store: RunStore,
+    run: FlowRun,
+    states: Sequence[State],
+    automations: Sequence[Automation],
+    *,
+    deployment: str | None = None,
+    now: float | None = None,
+) -> list[OutboxMessage]:
+    """The messages the automations send for ``run`` entering each of ``states``.
+
+    ``run`` should have its history loaded (to tell a resumed run that recovered).
+    """
+    now = time.time() if now is None else now
+    out: list[OutboxMessage] = []
+    candidates = [a for a in automations if a.enabled and a.trigger.matches_run(run, deployment)]
+    if not candidates:
+        return out
+    wants_recovery = any(RECOVERED in a.trigger.states for a in candidates)
+    previous: State | None = None
+    looked_up = False
+    for state in states:
+        if wants_recovery and state.type is StateType.COMPLETED and not looked_up:
+            previous = previous_final_state(store, run)
+            looked_up = True
+        events = transition_events(run, state, previous)
+        for automation in candidates:
+            if automation.created is not None and state.timestamp < automation.created - CREATION_SLACK:
+                continue  # it happened before the automation existed
+            event = automation.trigger.event_for(events)
+            if event is None:
+                continue
+            context = message_context(
+                run, state, event, automation=automation.name, deployment=deployment
+            )
+            subject, body = render_message(automation.subject, automation.body, context)
+            for channel in automation.channels:
+                out.append(
+                    OutboxMessage(
+                        id=uuid7(),
+                        dedup_key=automation_key(automation, channel, run, state),
+                        channel=channel,
+                        subject=subject,
+                        body=body,
+                        event=event,
+                        source="automation",
+                        created=now,
+                        context=context,
+                        flow_run_id=run.id,
+                        automation_id=automation.id,
+                        automation_name=automation.name,
+                        next_attempt_at=now,
+                    )
+                )
+    return out
+
+
+def message_for_request(
+    store: RunStore, request: RunNotification, *, now: float | None = None
+) -> OutboxMessage:
+    """The message a hook's request asks for, rendered from the run as recorded.
+
+    Raises:
+        InvalidNotificationConfig: a template of the request does not render.
+    """
+    from cadenza.notify.templates import check_template
+
+    check_template(request.subject, "subject")
+    check_template(request.body, "body")
+    now = time.time() if now is None else now
+    run = store.read_flow_run(request.flow_run_id)
+    if run is None:
+        run = FlowRun(id=request.flow_run_id, name=request.run_name, flow_name=request.flow_name)
+    task_run = None
+    if request.task_run is not None:
+        recorded = store.read_task_run(request.task_run["id"])
+        task_run = recorded or TaskRun(
+            id=request.task_run["id"],
+            name=request.task_run.get("name", "task"),
+            task_key=request.task_run.get("task_key", ""),
+            flow_run_id=request.flow_run_id,
+        )
+    state = request.state
+    context = message_context(run, state, state.name, task_run=task_run)
+    subject, body = render_message(request.subject, request.body, context)
+    return OutboxMessage(
+        id=uuid7(),
+        dedup_key=request.dedup_key(),
+        channel=request.channel,
+        subject=subject,
+        body=body,
+        event=state.name,
+        source=request.source,
+        created=now,
+        context=context,
+        flow_run_id=run.id,
+        next_attempt_at=now,
+    )

@@ -36,16 +36,11 @@ def notification_store() -> NotificationStore:
 
         return HttpNotificationStore(settings.api_url, settings.api_key)
     from cadenza.store import get_store
-
-    store = get_store()
-    assert isinstance(store, _notification_base())
-    return store
-
-
-def _notification_base() -> type:
     from cadenza.store.notify_base import NotificationStore
 
-    return NotificationStore
+    store = get_store()
+    assert isinstance(store, NotificationStore)
+    return store
 
 
 def _changed() -> None:

@@ -74,7 +74,7 @@ def _names(owner: str, field: str, values: Iterable[str] | str | None) -> tuple[
     if values is None:
         return ()
     if isinstance(values, str):
-        values = [v for v in values.split(",")]
+        values = values.split(",")
     out = []
     for v in values:
         if not isinstance(v, str):
@@ -273,9 +273,7 @@ class Automation:
         return f"Automation(name={self.name!r}, {self.trigger.describe()}{state})"
 
 
-def transition_events(
-    run: FlowRun, state: State, previous_final: State | None
-) -> set[str]:
+def transition_events(run: FlowRun, state: State, previous_final: State | None) -> set[str]:
     """What entering ``state`` is for ``run``: the state's own events, and
     ``Recovered`` for a completion after a failure.
 

@@ -203,10 +203,7 @@ class EmailChannel(Channel):
 
     def summary(self) -> str:
         login = f" as {self.username}" if self.username else ""
-        return (
-            f"smtp {self.host}:{self.port} ({self.security}){login} "
-            f"to {', '.join(self.to)}"
-        )
+        return f"smtp {self.host}:{self.port} ({self.security}){login} to {', '.join(self.to)}"
 
 
 class WebhookChannel(Channel):

@@ -131,7 +131,11 @@ class Sender:
     def _log_failure(
         self, message: OutboxMessage, number: int, error: str, retry_at: float | None
     ) -> None:
-        about = f"{message.event} of flow run {message.flow_run_id}" if message.flow_run_id else message.event
+        about = (
+            f"{message.event} of flow run {message.flow_run_id}"
+            if message.flow_run_id
+            else message.event
+        )
         if retry_at is None:
             logger.error(
                 "Notification %s (%s) to channel %r failed for good after %d attempt(s): %s",

@@ -71,7 +71,10 @@ def plan_automations(
             looked_up = True
         events = transition_events(run, state, previous)
         for automation in candidates:
-            if automation.created is not None and state.timestamp < automation.created - CREATION_SLACK:
+            if (
+                automation.created is not None
+                and state.timestamp < automation.created - CREATION_SLACK
+            ):
                 continue  # it happened before the automation existed
             event = automation.trigger.event_for(events)
             if event is None:

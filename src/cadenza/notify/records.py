@@ -118,6 +118,4 @@ class RunNotification:
     def dedup_key(self) -> str:
         """One message per channel, run (or task run) and transition."""
         run_id = self.task_run["id"] if self.task_run else self.flow_run_id
-        return (
-            f"{self.source}:{self.channel}:{run_id}:{self.state.name}@{self.state.timestamp!r}"
-        )
+        return f"{self.source}:{self.channel}:{run_id}:{self.state.name}@{self.state.timestamp!r}"

@@ -139,7 +139,9 @@ class Notifier:
         try:
             store = self._open_store()
         except Exception:
-            logger.warning("Notifications: the store cannot be opened; trying again.", exc_info=True)
+            logger.warning(
+                "Notifications: the store cannot be opened; trying again.", exc_info=True
+            )
             return 1.0
         failed_jobs = self._run_jobs(store)
         if not self._deliver:
@@ -151,7 +153,9 @@ class Notifier:
                 return None  # more may be due
             next_due = self._next_due = store.next_due()
         except Exception:
-            logger.warning("Notifications: delivering the outbox failed; trying again.", exc_info=True)
+            logger.warning(
+                "Notifications: delivering the outbox failed; trying again.", exc_info=True
+            )
             return _JOB_MAX_DELAY
         if failed_jobs:
             return _JOB_MAX_DELAY

@@ -41,9 +41,7 @@ def send(channel: Channel, message: OutboxMessage) -> None:
     try:
         if isinstance(channel, EmailChannel):
             to = message.context.get("to") or None
-            send_email_message(
-                channel, message.subject, message.body, to=to, message_id=message.id
-            )
+            send_email_message(channel, message.subject, message.body, to=to, message_id=message.id)
         elif isinstance(channel, WebhookChannel):
             post_webhook(channel, message)
         else:  # pragma: no cover - every channel type is handled above
@@ -211,15 +209,15 @@ def post_webhook(channel: WebhookChannel, message: OutboxMessage) -> None:
     if channel.signing_secret is not None:
         timestamp = str(int(time.time()))
         headers[TIMESTAMP_HEADER] = timestamp
-        headers[SIGNATURE_HEADER] = sign(channel.signing_secret.reveal("signing secret"), timestamp, body)
+        headers[SIGNATURE_HEADER] = sign(
+            channel.signing_secret.reveal("signing secret"), timestamp, body
+        )
     try:
         response = httpx.post(
             url, content=body, headers=headers, timeout=channel.timeout, follow_redirects=False
         )
     except httpx.HTTPError as exc:
-        raise DeliveryError(
-            f"could not reach the webhook: {_scrub(_describe(exc), url)}"
-        ) from None
+        raise DeliveryError(f"could not reach the webhook: {_scrub(_describe(exc), url)}") from None
     status = response.status_code
     if 200 <= status < 300:
         return

@@ -155,7 +155,6 @@ class DeliveryQueue(abc.ABC):
             StoreError: nothing was queued.
         """
 
-
     @abc.abstractmethod
     def claim_due(self, now: float, *, limit: int, lease: float) -> list[OutboxMessage]:
         """Claim up to ``limit`` pending messages due at ``now`` (oldest due first)

@@ -73,7 +73,9 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         def write(conn: Connection) -> None:
             found = conn.execute(sa.select(c.id).where(c.name == channel.name)).first()
             if found is None:
-                conn.execute(notification_channels.insert().values(id=uuid7(), created=now, **values))
+                conn.execute(
+                    notification_channels.insert().values(id=uuid7(), created=now, **values)
+                )
             elif replace:
                 conn.execute(notification_channels.update().where(c.id == found.id).values(values))
             else:
@@ -103,9 +105,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
 
         def delete(conn: Connection) -> bool:
             users = [
-                a.name
-                for a in _automations(conn, sa.select(automations))
-                if name in a.channels
+                a.name for a in _automations(conn, sa.select(automations)) if name in a.channels
             ]
             if users:
                 raise InvalidNotificationConfig(

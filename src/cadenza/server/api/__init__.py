@@ -11,11 +11,14 @@ from fastapi import APIRouter, Depends
 from cadenza.server.api import (
     actions,
     artifacts,
+    automations,
+    channels,
     events,
     flow_runs,
     flows,
     health,
     logs,
+    notifications,
     stats,
     task_runs,
 )
@@ -29,6 +32,8 @@ def build_router() -> APIRouter:
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
     for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+        protected.include_router(module.router)
+    for module in (channels, automations, notifications):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

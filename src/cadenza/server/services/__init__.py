@@ -35,4 +35,6 @@ async def supervise(service: Service, app: Any, pause: float = 5.0) -> None:
 
 def default_services() -> list[Service]:
     """The services a server runs (later features add theirs here)."""
-    return []
+    from cadenza.server.services import automations
+
+    return [*automations.services()]

@@ -36,6 +36,16 @@ class TaskRunStateChanged(NamedTuple):
     state: State
 
 
+class FlowRunProcessChanged(NamedTuple):
+    """Another process runs an existing flow run: a resumed run, or a run created
+    ahead of time (by a schedule) that a worker started. Its ``hostname`` and ``pid``
+    become this process's, so that cancelling the run signals the right process."""
+
+    run_id: str
+    hostname: str
+    pid: int
+
+
 class LogEmitted(NamedTuple):
     entry: LogEntry
 
@@ -62,6 +72,7 @@ Event = (
     | TaskRunCreated
     | FlowRunStateChanged
     | TaskRunStateChanged
+    | FlowRunProcessChanged
     | LogEmitted
     | ArtifactCreated
 )

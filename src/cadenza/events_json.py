@@ -15,6 +15,7 @@ from cadenza.events import (
     ArtifactCreated,
     Event,
     FlowRunCreated,
+    FlowRunProcessChanged,
     FlowRunStateChanged,
     LogEmitted,
     TaskRunCreated,
@@ -39,6 +40,17 @@ _FLOW_RUN_FIELDS = (
     "pid",
     "entrypoint",
 )
+_DEPLOYMENT_FIELDS = (
+    "deployment_id",
+    "work_pool_name",
+    "work_queue_name",
+    "expected_start_time",
+    "idempotency_key",
+    "worker_id",
+    "heartbeat",
+)
+"""Fields of flow runs of deployments, sent only when set (older servers do not know
+them, and most runs have none)."""
 _TASK_RUN_FIELDS = (
     "id",
     "name",
@@ -73,8 +85,13 @@ def encode_event(event: Event) -> dict[str, Any]:
     if isinstance(event, FlowRunStateChanged):
         return {"kind": "flow_run_state", "run_id": event.run_id, "state": event.state.to_dict()}
     if isinstance(event, FlowRunCreated):
-        body = {f: getattr(event.run, f) for f in _FLOW_RUN_FIELDS}
+        run = event.run
+        body = {f: getattr(run, f) for f in _FLOW_RUN_FIELDS}
+        if run.deployment_id is not None or run.expected_start_time is not None:
+            body.update({f: getattr(run, f) for f in _DEPLOYMENT_FIELDS})
         return {"kind": "flow_run_created", "run": body, "state": _state(event.state)}
+    if isinstance(event, FlowRunProcessChanged):
+        return {"kind": "flow_run_process", **event._asdict()}
     if isinstance(event, LogEmitted):
         return {"kind": "log", "entry": {f: getattr(event.entry, f) for f in _LOG_FIELDS}}
     if isinstance(event, ArtifactCreated):
@@ -132,9 +149,17 @@ def decode_event(d: Any, index: int = 0) -> Event:
                 str(_require(d, "run_id", where)), _decode_state(d.get("state"), where)
             )
         if kind == "flow_run_created":
-            flow_run = FlowRun(**_fields(_require(d, "run", where), _FLOW_RUN_FIELDS, where))
+            known = _FLOW_RUN_FIELDS + _DEPLOYMENT_FIELDS
+            flow_run = FlowRun(**_fields(_require(d, "run", where), known, where))
             state = d.get("state")
             return FlowRunCreated(flow_run, None if state is None else _decode_state(state, where))
+        if kind == "flow_run_process":
+            run_id, host, pid = d.get("run_id"), d.get("hostname"), d.get("pid")
+            if not isinstance(run_id, str) or not isinstance(host, str):
+                raise InvalidEvents(f"{where}: 'run_id' and 'hostname' must be strings")
+            if not isinstance(pid, int) or isinstance(pid, bool):
+                raise InvalidEvents(f"{where}: 'pid' must be an integer")
+            return FlowRunProcessChanged(run_id, host, pid)
         if kind == "log":
             entry = _fields(_require(d, "entry", where), _LOG_FIELDS, where)
             return LogEmitted(LogEntry(**entry))

@@ -73,6 +73,30 @@ class ObjectNotFound(CadenzaError, LookupError):
     """A run, flow or other object was not found in the store."""
 
 
+class ObjectAlreadyExists(CadenzaError):
+    """An object with this name exists already in the store."""
+
+
+class DeploymentNotFound(ObjectNotFound):
+    """No deployment has this id or name; the message lists those that exist."""
+
+
+class WorkPoolNotFound(ObjectNotFound):
+    """No work pool has this name; the message lists those that exist."""
+
+
+class WorkQueueNotFound(ObjectNotFound):
+    """The work pool has no queue of this name; the message lists its queues."""
+
+
+class ScheduleError(CadenzaError, ValueError):
+    """A schedule is invalid: a cron string, an interval, an RRULE or a timezone."""
+
+
+class DeploymentError(CadenzaError, ValueError):
+    """A deployment cannot be created or run as given (bad entrypoint, options, file)."""
+
+
 class CadenzaSignal(BaseException):
     """Base class of control signals; ``except Exception`` cannot swallow them."""
 
@@ -96,10 +120,6 @@ class NotificationError(CadenzaError):
 
 class InvalidNotificationConfig(NotificationError, ValueError):
     """A channel, automation, template or hook was given an invalid value."""
-
-
-class ObjectAlreadyExists(CadenzaError):
-    """An object with this name exists already (a channel, an automation...)."""
 
 
 class SecretError(NotificationError):

@@ -39,6 +39,20 @@ class FlowRun:
     """Every state the run went through, oldest first (only when read from the store)."""
     entrypoint: str | None = None
     """Where the flow function lives: ``path/to/file.py:function`` or ``module:function``."""
+    deployment_id: str | None = None
+    """The deployment this run was created from (None for a flow called directly)."""
+    work_pool_name: str | None = None
+    """The work pool whose workers may run it."""
+    work_queue_name: str | None = None
+    expected_start_time: float | None = None
+    """When the run is due to start (its scheduled time), for runs of a deployment."""
+    idempotency_key: str | None = None
+    """Unique among the runs of its deployment: creating a run with a key taken
+    already creates nothing (``scheduled:<time>`` for the scheduler's runs)."""
+    worker_id: str | None = None
+    """The worker that claimed the run."""
+    heartbeat: float | None = None
+    """When the worker running it last said it was alive."""
 
     @property
     def duration(self) -> float | None:

@@ -9,8 +9,10 @@ import pytest
 
 from cadenza.reporting import reset_reporter
 from cadenza.settings import reset_settings
+from cadenza.store.deploy_base import DeploymentStore
 from cadenza.store.sql import SqlStore
 from tests.store.backends import BACKENDS, Backend
+from tests.store.deploy_stores import DeployStoreKind
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +41,20 @@ def store(backend: Backend, tmp_path: Path) -> Iterator[SqlStore]:
     s = SqlStore(backend.fresh_url(tmp_path))
     yield s
     s.close()
+
+
+@pytest.fixture
+def deploy_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeploymentStore]:
+    """A deployment store of the kind a test is parametrized with (``indirect=True``)."""
+    kind: DeployStoreKind = request.param
+    s = SqlStore(kind.backend.fresh_url(tmp_path))
+    try:
+        if not kind.http:
+            yield s
+            return
+        from tests.store.http_store import served_http_store
+
+        with served_http_store(s) as http:
+            yield http
+    finally:
+        s.close()

@@ -107,6 +107,13 @@ def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: 
         "notification_attempts",
         "notification_cursors",
         "notification_marks",
+        "deployments",
+        "deployment_schedules",
+        "work_pools",
+        "work_queues",
+        "workers",
+        "concurrency_limits",
+        "concurrency_slots",
     }
 
 

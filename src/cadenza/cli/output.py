@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -127,10 +126,6 @@ def run_duration(
     return "-"
 
 
-_SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_SINCE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-
-
 def parse_since(value: str, now: float | None = None) -> float:
     """Seconds since the epoch for ``--since``: a span back from now or a date.
 
@@ -140,9 +135,10 @@ def parse_since(value: str, now: float | None = None) -> float:
     Raises:
         CliError: the value is neither.
     """
-    match = _SINCE_RE.match(value)
-    if match:
-        amount = float(match.group(1)) * _SINCE_UNITS[match.group(2).lower()]
+    from cadenza.utilities.durations import match_duration
+
+    amount = match_duration(value) if value.strip()[-1:].isalpha() else None
+    if amount is not None:
         return (time.time() if now is None else now) - amount
     try:
         moment = _dt.datetime.fromisoformat(value.strip())

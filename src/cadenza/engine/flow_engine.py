@@ -24,7 +24,13 @@ from cadenza.engine.resume import previous_subflows, save_parameters
 from cadenza.engine.retries import retry_delay
 from cadenza.engine.task_engine import _sleep, call_async, interrupted_state
 from cadenza.engine.timeouts import Timeout
-from cadenza.events import FlowRunCreated, FlowRunStateChanged, TaskRunCreated, TaskRunStateChanged
+from cadenza.events import (
+    FlowRunCreated,
+    FlowRunProcessChanged,
+    FlowRunStateChanged,
+    TaskRunCreated,
+    TaskRunStateChanged,
+)
 from cadenza.exceptions import FlowRunTimeoutError, TerminationSignal, TimeoutSignal
 from cadenza.futures import FutureList, TaskRunFuture
 from cadenza.reporting import get_reporter
@@ -63,7 +69,13 @@ def _host() -> str:
 
 
 class FlowRunEngine:
-    """One flow run from Pending to a final state."""
+    """One flow run from Pending to a final state.
+
+    A new flow run is created for the call, unless ``resume`` (a failed run to run
+    again as a new attempt) or ``run`` (a run created ahead of time, e.g. by a
+    schedule, that has not run yet) is given: then the call executes that run, and
+    its host name and process id become this process's.
+    """
 
     def __init__(
         self,
@@ -71,6 +83,7 @@ class FlowRunEngine:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         resume: FlowRun | None = None,
+        run: FlowRun | None = None,
     ) -> None:
         self.flow = flow
         # Bad parameters fail here, before anything is recorded or run.
@@ -81,7 +94,9 @@ class FlowRunEngine:
         parent_task = _task_run_ctx.get()
         self.slot: TaskRun | None = None
         now = time.time()
-        run_id = resume.id if resume is not None else uuid7()
+        if resume is not None and run is not None:
+            raise ValueError("give either the run to resume or the run to start, not both")
+        run_id = resume.id if resume is not None else run.id if run is not None else uuid7()
         parent_task_run_id = None
         parent_flow_run_id = None
         if parent_task is not None:
@@ -91,7 +106,7 @@ class FlowRunEngine:
             key = f"subflow:{flow.name}"
             dynamic_key = parent.next_dynamic_key(key)
             earlier = parent.previous_subflows.get((flow.name, dynamic_key))
-            if resume is None and earlier is not None:
+            if resume is None and run is None and earlier is not None:
                 # The parent is being resumed: so is this subflow's earlier run.
                 resume = self._load_run(earlier)
                 if resume is not None:
@@ -112,9 +127,13 @@ class FlowRunEngine:
             parent_task_run_id = slot.id
             parent_flow_run_id = parent.flow_run.id
         self.resumed = resume
-        if resume is not None:
-            self.flow_run = resume
-            self.state = resume.state or Pending(timestamp=now)
+        existing = resume if resume is not None else run
+        if existing is not None:
+            self.flow_run = existing
+            self.state = existing.state or Pending(timestamp=now)
+            # One event moves the run to this process: cancelling it signals this one.
+            existing.hostname, existing.pid = _host(), os.getpid()
+            reporter.emit(FlowRunProcessChanged(existing.id, existing.hostname, existing.pid))
         else:
             self.flow_run = FlowRun(
                 id=run_id,
@@ -410,8 +429,9 @@ def run_flow_sync(
     kwargs: dict[str, Any],
     return_state: bool,
     resume: FlowRun | None = None,
+    run: FlowRun | None = None,
 ) -> Any:
-    engine = FlowRunEngine(flow, args, kwargs, resume)
+    engine = FlowRunEngine(flow, args, kwargs, resume, run)
     engine.enter()
     try:
         attempt = 1
@@ -445,8 +465,9 @@ async def run_flow_async(
     kwargs: dict[str, Any],
     return_state: bool,
     resume: FlowRun | None = None,
+    run: FlowRun | None = None,
 ) -> Any:
-    engine = FlowRunEngine(flow, args, kwargs, resume)
+    engine = FlowRunEngine(flow, args, kwargs, resume, run)
     engine.enter()
     try:
         attempt = 1

@@ -62,7 +62,10 @@ class RunStore(abc.ABC):
         store nor created earlier in the batch is dropped, and so is the creation of
         a task run whose flow run is neither (with its states), so that one bad
         event cannot make a whole batch fail again and again. An artifact is recorded
-        once per id, whether or not its runs are known.
+        once per id, whether or not its runs are known. A
+        :class:`~cadenza.events.FlowRunProcessChanged` sets the host name and process
+        id of its flow run (the last one of the batch wins); for an unknown run it
+        does nothing.
 
         Raises:
             StoreFullError: the disk is full; nothing of the batch was written.

@@ -293,6 +293,13 @@ FLOW_RUN_COLUMNS = (
     *STATE_COLUMNS,
     "history",
     "entrypoint",
+    "deployment_id",
+    "work_pool_name",
+    "work_queue_name",
+    "expected_start_time",
+    "idempotency_key",
+    "worker_id",
+    "heartbeat",
 )
 
 
@@ -313,6 +320,13 @@ def flow_run_row(run: FlowRun, flow_id: str, history: list[State]) -> tuple[Any,
         *derive(history),
         history_json(history),
         run.entrypoint,
+        run.deployment_id,
+        run.work_pool_name,
+        run.work_queue_name,
+        run.expected_start_time,
+        run.idempotency_key,
+        run.worker_id,
+        run.heartbeat,
     )
 
 

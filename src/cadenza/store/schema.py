@@ -73,6 +73,16 @@ flow_runs = sa.Table(
     # Where the flow function lives ("path/to/file.py:function" or "module:function"),
     # to run it again; NULL in runs of schema 0002 and older.
     sa.Column("entrypoint", sa.String(1024)),
+    # Runs of a deployment (schema 0007): which deployment, pool and queue they belong
+    # to, when they are due (the scheduled time), the key that makes the scheduler's
+    # inserts idempotent, the worker that claimed them and its last sign of life.
+    sa.Column("deployment_id", ID),
+    sa.Column("work_pool_name", sa.String(255)),
+    sa.Column("work_queue_name", sa.String(255)),
+    sa.Column("expected_start_time", sa.Float),
+    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("worker_id", ID),
+    sa.Column("heartbeat", sa.Float),
     # Each index ends with the id, so that a filter on its first column gives the runs
     # in id order (newest or oldest first) without sorting them.
     sa.Index(None, "flow_id", "id"),
@@ -81,6 +91,15 @@ flow_runs = sa.Table(
     sa.Index(None, "parent_flow_run_id", "id"),
     # Counting runs by state over a time range (the dashboard) reads this index alone.
     sa.Index(None, "created", "state_type"),
+    # Claiming and late marking: due Scheduled runs, oldest due first.
+    sa.Index(None, "state_type", "expected_start_time"),
+    # Concurrency limits of pools: the active runs of a pool.
+    sa.Index(None, "work_pool_name", "state_type"),
+    # A deployment's upcoming runs.
+    sa.Index(None, "deployment_id", "expected_start_time"),
+    # Two schedulers inserting the same run of a deployment insert it once; runs
+    # without a deployment (NULL) are never in conflict.
+    sa.Index(None, "deployment_id", "idempotency_key", unique=True),
 )
 
 flow_run_tags = sa.Table(
@@ -257,6 +276,119 @@ notification_marks = sa.Table(
     sa.Column("flow_run_id", ID, primary_key=True),
     sa.Column("since", sa.Float, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+# -- deployments, schedules, work pools, workers, concurrency limits (schema 0007) ---------
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("flow_name", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("entrypoint", sa.String(1024), nullable=False),
+    # The folder the flow runs in (relative paths of the entrypoint start there).
+    sa.Column("path", sa.String(1024)),
+    sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
+    # The JSON schema of the flow's parameters (from its signature), to check the
+    # parameters of a run before it is created and to build the UI's form.
+    sa.Column("parameter_schema", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("work_pool_name", sa.String(255), nullable=False),
+    sa.Column("work_queue_name", sa.String(255), nullable=False, server_default="default"),
+    sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("description", sa.Text),
+    sa.Column("version", sa.String(255)),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("catchup", sa.String(16), nullable=False, server_default="all"),
+    sa.Column("flow_retries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+    sa.UniqueConstraint("flow_name", "name"),
+    sa.Index(None, "work_pool_name"),
+)
+
+deployment_schedules = sa.Table(
+    "deployment_schedules",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "deployment_id",
+        ID,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),  # cron, interval or rrule
+    # The cron string, the interval in seconds, or the RRULE text.
+    sa.Column("expression", sa.Text, nullable=False),
+    sa.Column("anchor", sa.Float),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Index(None, "deployment_id"),
+)
+
+work_pools = sa.Table(
+    "work_pools",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("description", sa.Text),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+work_queues = sa.Table(
+    "work_queues",
+    metadata,
+    sa.Column(
+        "pool_name",
+        sa.String(255),
+        sa.ForeignKey("work_pools.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("description", sa.Text),
+    # Lower first: a worker takes due runs of priority 1 before those of priority 2.
+    sa.Column("priority", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("pool_name", sa.String(255), nullable=False),
+    sa.Column("hostname", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("started", sa.Float, nullable=False),
+    sa.Column("last_heartbeat", sa.Float, nullable=False),
+    sa.Index(None, "pool_name", "last_heartbeat"),
+)
+
+concurrency_limits = sa.Table(
+    "concurrency_limits",
+    metadata,
+    sa.Column("tag", sa.String(255), primary_key=True),
+    sa.Column("limit", sa.Integer, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+concurrency_slots = sa.Table(
+    "concurrency_slots",
+    metadata,
+    sa.Column(
+        "tag",
+        sa.String(255),
+        sa.ForeignKey("concurrency_limits.tag", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("holder", ID, primary_key=True),  # the task run holding the slot
+    sa.Column("acquired", sa.Float, nullable=False),
+    # A slot whose holder died is free again after this time.
+    sa.Column("expires", sa.Float, nullable=False),
 )
 
 alembic_version = sa.Table(

@@ -17,6 +17,7 @@ from cadenza.events import (
     ArtifactCreated,
     Event,
     FlowRunCreated,
+    FlowRunProcessChanged,
     FlowRunStateChanged,
     LogEmitted,
     TaskRunCreated,
@@ -27,6 +28,8 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.deploy_runs import DeploymentRunsSqlMixin
+from cadenza.store.deploy_sql import DeploymentSqlMixin
 from cadenza.store.notify_sql import NotificationSqlMixin
 from cadenza.store.run_queries import (
     apply_filter,
@@ -58,8 +61,9 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(NotificationSqlMixin, RunStore):
-    """A :class:`RunStore` in a SQL database.
+class SqlStore(RunStore, DeploymentSqlMixin, DeploymentRunsSqlMixin, NotificationSqlMixin):
+    """A :class:`RunStore`, a :class:`~cadenza.store.deploy_base.DeploymentStore` and a
+    :class:`~cadenza.store.notify_base.NotificationStore` in a SQL database.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
@@ -245,6 +249,11 @@ class SqlStore(NotificationSqlMixin, RunStore):
             b.task_states,
             rows.task_run_row,
         )
+        if b.processes:
+            # After the inserts: the run may have been created earlier in the batch.
+            dialects.execute_rows(
+                conn, _UPDATE_PROCESS, ("b_host", "b_pid", "b_id"), list(b.processes.values())
+            )
         if b.logs:
             dialects.execute_rows(conn, self._insert_log, rows.LOG_COLUMNS, rows.log_rows(b.logs))
         if b.artifacts:
@@ -613,6 +622,13 @@ _UPDATE_STATES = {
 }
 """Per table: set the state columns and history of the run with id ``b_id``."""
 
+_UPDATE_PROCESS = (
+    flow_runs.update()
+    .where(flow_runs.c.id == sa.bindparam("b_id"))
+    .values(hostname=sa.bindparam("b_host"), pid=sa.bindparam("b_pid"))
+)
+"""Record the process now running a flow run (:class:`FlowRunProcessChanged`)."""
+
 _MAX_APPENDED = 6
 """Runs gaining more states in one batch take the slow path (and make no more statements)."""
 _ID_PARAM = rows.append_columns(0).index("b_id")
@@ -673,6 +689,7 @@ class _Batch:
         "flow_states",
         "flows",
         "logs",
+        "processes",
         "task_runs",
         "task_states",
     )
@@ -685,6 +702,8 @@ class _Batch:
         self.task_states: dict[str, list[State]] = {}
         self.logs: list[LogEntry] = []
         self.artifacts: list[ArtifactCreated] = []
+        self.processes: dict[str, tuple[str, int, str]] = {}
+        """The last process of each flow run given in the batch: (host, pid, run id)."""
         task_states = self.task_states
         task_runs = self.task_runs
         run_id: str
@@ -720,6 +739,8 @@ class _Batch:
                     self.flows[run.flow_name] = flow_id_for(run.flow_name)
             elif cls is ArtifactCreated:
                 self.artifacts.append(ev)
+            elif cls is FlowRunProcessChanged:
+                self.processes[ev[0]] = (ev[1], ev[2], ev[0])
 
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()

@@ -147,6 +147,27 @@ def test_cancel_marks_a_run_elsewhere_without_signalling(api: Api, store: SqlSto
     assert [s["name"] for s in history] == ["Pending", "Running", "Cancelling"]
 
 
+def test_cancel_signals_the_process_of_a_later_attempt(api: Api, store: SqlStore) -> None:
+    # A run created an hour ago, resumed (or started by a worker) by a process started
+    # since: the process that recorded itself with the new attempt is the run's.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        an_hour_ago = time.time() - 3600
+        run = record(
+            store,
+            make.flow_run(created=an_hour_ago, hostname=socket.gethostname(), pid=sleeper.pid),
+            Pending(timestamp=an_hour_ago),
+            Running(timestamp=an_hour_ago + 1),
+            Running(name="Retrying", timestamp=time.time() + 1),
+        )
+        answer = api.post(f"/flow_runs/{run.id}/cancel", expect=202)
+        assert answer["signal_sent"] is True
+        assert sleeper.wait(timeout=20) == -15
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_cancel_never_signals_a_process_that_is_not_the_runs(api: Api, store: SqlStore) -> None:
     host = socket.gethostname()
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -154,14 +175,15 @@ def test_cancel_never_signals_a_process_that_is_not_the_runs(api: Api, store: Sq
     dead = record(store, make.flow_run(hostname=host, pid=ended.pid), Pending(), Running())
     assert "has ended" in api.post(f"/flow_runs/{dead.id}/cancel", expect=202)["message"]
 
-    # A live process started after the run was created: its pid was reused.
+    # A live process started after the run's attempt started: its pid was reused.
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
+        an_hour_ago = time.time() - 3600
         old = record(
             store,
-            make.flow_run(created=time.time() - 3600, hostname=host, pid=sleeper.pid),
-            Pending(),
-            Running(),
+            make.flow_run(created=an_hour_ago, hostname=host, pid=sleeper.pid),
+            Pending(timestamp=an_hour_ago),
+            Running(timestamp=an_hour_ago + 1),
         )
         answer = api.post(f"/flow_runs/{old.id}/cancel", expect=202)
         assert answer["signal_sent"] is False

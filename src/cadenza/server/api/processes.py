@@ -3,8 +3,9 @@
 A flow run records the host name and process id of the process running it. The
 server may signal that process only when it runs on the server's own machine, is
 still alive, and is the same process: a process id is reused once its process has
-ended, so on Linux the process's start time must not be later than the run's
-creation. The operating system lets the server signal only its own user's processes.
+ended, so on Linux the process's start time must not be later than the start of the
+run's latest attempt (or its creation, before it started). The operating system lets
+the server signal only its own user's processes.
 
 Runs are recorded by the clients that report to the server: what they record (a
 process id, an entrypoint to import) is trusted as far as the clients are, which is
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 from cadenza.runs import FlowRun
+from cadenza.states import StateType
 
 logger = logging.getLogger("cadenza.server.api")
 
@@ -74,9 +76,17 @@ def local_process(run: FlowRun) -> tuple[int | None, str]:
     except PermissionError:
         return None, f"the server may not signal its process (pid {pid})"
     started = process_start_time(pid)
-    if started is not None and started > run.created + _SLACK:
+    if started is not None and started > _recorded_alive(run) + _SLACK:
         return None, f"its process (pid {pid}) has ended; that pid now belongs to another"
     return pid, ""
+
+
+def _recorded_alive(run: FlowRun) -> float:
+    """A time at which the run's recorded process was alive: the start of its latest
+    attempt (a resumed run, or a scheduled run started by a worker, is run by a process
+    started after the run was created), or its creation."""
+    running = [s.timestamp for s in run.history or () if s.type is StateType.RUNNING]
+    return max([run.created, *running])
 
 
 def terminate(run: FlowRun) -> tuple[bool, str]:

@@ -2,7 +2,7 @@
 automations service's cursor; an index of flow runs by the time of their state
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-24 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,151 @@
+"""Executing one flow run created ahead of time: ``python -m cadenza.deploy.execute RUN_ID``.
+
+A worker starts this in a subprocess for each run it claims (``flow.serve`` too). It
+reads the run and its deployment from the store of the settings (a server with
+``CADENZA_API_URL``, else the database), imports the flow from the deployment's
+entrypoint, and runs it *as that flow run*: with the run's parameters, moving it from
+Scheduled or Pending to Running and on to its final state, with this process's host
+name and process id recorded on it. A run that cannot start (its code does not
+load, its parameters do not fit the flow) ends Failed with the reason.
+
+The exit code is 0 when the run completed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cadenza.exceptions import CadenzaError, DeploymentError, ObjectNotFound
+from cadenza.states import Failed, State, StateType
+
+if TYPE_CHECKING:
+    from cadenza.flows import Flow
+    from cadenza.runs import FlowRun
+    from cadenza.store.deploy_base import DeploymentStore
+
+logger = logging.getLogger("cadenza.deploy")
+
+STARTABLE = frozenset({StateType.SCHEDULED, StateType.PENDING})
+"""States a run created ahead of time can be started from."""
+
+
+def execute_flow_run(flow_run_id: str, store: DeploymentStore | None = None) -> State:
+    """Run the flow run ``flow_run_id`` (created ahead of time) in this process.
+
+    Returns the run's final state. When the flow cannot be loaded or its parameters
+    are invalid, the run ends Failed with the reason and that state is returned.
+
+    Raises:
+        ObjectNotFound: there is no such flow run.
+        DeploymentError: the run has started already, or ended.
+    """
+    if store is None:
+        from cadenza.client import get_deployment_store
+
+        store = get_deployment_store()
+    run = store.read_flow_run(flow_run_id)
+    if run is None:
+        raise ObjectNotFound(f"There is no flow run {flow_run_id!r} to execute.")
+    if run.state is None or run.state.type not in STARTABLE:
+        name = run.state.name if run.state is not None else "without a state"
+        raise DeploymentError(
+            f"Flow run {run.name!r} ({run.id}) is {name}: only Scheduled or Pending runs "
+            "are started (it was started by another process, or cancelled)."
+        )
+    try:
+        flow = load_run_flow(store, run)
+    except CadenzaError as exc:
+        return _fail_before_start(store, run, exc)
+    return run_precreated(flow, run, store)
+
+
+def load_run_flow(store: DeploymentStore, run: FlowRun) -> Flow[Any, Any]:
+    """The flow of a run of a deployment, imported from the deployment's entrypoint
+    (relative file paths start in the deployment's folder, which becomes the current
+    folder).
+
+    Raises:
+        DeploymentError: the run names no entrypoint and no deployment.
+        EntrypointError: the flow cannot be imported.
+    """
+    from cadenza.utilities.entrypoints import load_flow
+
+    deployment = store.read_deployment(run.deployment_id) if run.deployment_id else None
+    entrypoint = deployment.entrypoint if deployment is not None else run.entrypoint
+    if not entrypoint:
+        raise DeploymentError(
+            f"Flow run {run.name!r} ({run.id}) has no deployment and no entrypoint: "
+            "cadenza does not know which code to run."
+        )
+    if deployment is not None and deployment.path:
+        folder = Path(deployment.path).expanduser()
+        if not folder.is_dir():
+            raise DeploymentError(
+                f"The folder {folder} of deployment {deployment.full_name!r} does not exist "
+                "on this machine: deploy again from where the code is, or run the worker "
+                "where the folder is."
+            )
+        os.chdir(folder)
+    flow: Flow[Any, Any] = load_flow(entrypoint)
+    if flow.name != run.flow_name:
+        logger.warning(
+            "Flow run %s is a run of flow %r, but %s holds flow %r; running it anyway.",
+            run.id,
+            run.flow_name,
+            entrypoint,
+            flow.name,
+        )
+    return flow
+
+
+def run_precreated(flow: Flow[Any, Any], run: FlowRun, store: DeploymentStore) -> State:
+    """Run ``flow`` as the existing flow run ``run``; returns its final state.
+
+    Invalid parameters end the run Failed before it starts.
+    """
+    from cadenza.engine.flow_engine import run_flow_async, run_flow_sync
+
+    parameters = dict(run.parameters)
+    try:
+        if flow.is_async:
+            import asyncio
+
+            state: State = asyncio.run(run_flow_async(flow, (), parameters, True, run=run))
+        else:
+            state = run_flow_sync(flow, (), parameters, True, run=run)
+    except CadenzaError as exc:  # raised before the run started (parameters)
+        return _fail_before_start(store, run, exc)
+    return state
+
+
+def _fail_before_start(store: DeploymentStore, run: FlowRun, exc: BaseException) -> State:
+    failed = Failed(message=f"The run could not start: {exc}", exception=exc)
+    if not store.add_flow_run_state_if(run.id, failed, current=STARTABLE):
+        logger.error("Flow run %s could not start (%s) and is no longer Pending.", run.id, exc)
+    logger.error("Flow run %r could not start: %s", run.name, exc)
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command ``python -m cadenza.deploy.execute RUN_ID``; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m cadenza.deploy.execute FLOW_RUN_ID", file=sys.stderr)
+        return 2
+    from cadenza.logging.loggers import setup_logging
+
+    setup_logging()
+    try:
+        state = execute_flow_run(args[0])
+    except CadenzaError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0 if state.is_completed() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

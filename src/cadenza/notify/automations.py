@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from cadenza.exceptions import InvalidNotificationConfig
 from cadenza.notify.channels import check_name
@@ -122,12 +122,9 @@ class FlowRunStateTrigger:
         object.__setattr__(self, "tags", _names(owner, "tags", tags))
 
     def matches_run(self, run: FlowRun, deployment: str | None = None) -> bool:
-        """Whether the run passes the filters (whatever its state)."""
-        if self.flows and run.flow_name not in self.flows:
-            return False
-        if self.deployments and deployment not in self.deployments:
-            return False
-        return not (self.tags and not set(self.tags) & set(run.tags))
+        """Whether the run passes the filters (whatever its state). ``deployment`` is
+        the run's deployment as ``flow/name``; a filter may name it so or by ``name``."""
+        return _matches(self, run, deployment)
 
     def event_for(self, events: set[str]) -> str | None:
         """The event to notify of, among those a transition is, or None: the most
@@ -161,11 +158,107 @@ class FlowRunStateTrigger:
         }
 
 
-Trigger = FlowRunStateTrigger
+def _matches(
+    trigger: FlowRunStateTrigger | NotCompletedTrigger, run: FlowRun, deployment: str | None
+) -> bool:
+    if trigger.flows and run.flow_name not in trigger.flows:
+        return False
+    if trigger.deployments:
+        if deployment is None:
+            return False
+        short = deployment.split("/", 1)[-1]
+        if deployment not in trigger.deployments and short not in trigger.deployments:
+            return False
+    return not (trigger.tags and not set(trigger.tags) & set(run.tags))
+
+
+NOT_COMPLETED = "NotCompleted"
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class NotCompletedTrigger:
+    """Fires when a scheduled flow run has not completed ``within`` seconds of the
+    time it was scheduled for (a proactive trigger: it fires on something that did
+    not happen). Evaluated by the server, which runs all the time.
+
+    Args:
+        within: seconds after the scheduled time (``hours=6`` reads better).
+        hours: the same, in hours.
+        flows, deployments, tags: filters, as for :class:`FlowRunStateTrigger`.
+    """
+
+    within: float
+    flows: tuple[str, ...] = ()
+    deployments: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    type = "not-completed"
+    states: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        within: float | None = None,
+        *,
+        hours: float | None = None,
+        flows: Iterable[str] | str | None = None,
+        deployments: Iterable[str] | str | None = None,
+        tags: Iterable[str] | str | None = None,
+    ) -> None:
+        owner = "not-completed trigger"
+        if (within is None) == (hours is None):
+            raise InvalidNotificationConfig(f"{owner}: give either within (seconds) or hours.")
+        seconds = within if within is not None else float(hours or 0) * 3600
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise InvalidNotificationConfig(
+                f"{owner}: the delay must be a positive number, got {within or hours!r}."
+            )
+        object.__setattr__(self, "within", float(seconds))
+        object.__setattr__(self, "flows", _names(owner, "flows", flows))
+        object.__setattr__(self, "deployments", _names(owner, "deployments", deployments))
+        object.__setattr__(self, "tags", _names(owner, "tags", tags))
+
+    def matches_run(self, run: FlowRun, deployment: str | None = None) -> bool:
+        return _matches(self, run, deployment)
+
+    def event_for(self, events: set[str]) -> str | None:
+        """State changes do not fire this trigger."""
+        return None
+
+    def describe(self) -> str:
+        from cadenza.utilities.formatting import format_duration
+
+        parts = [
+            f"when a scheduled flow run has not completed {format_duration(self.within)} "
+            "after its scheduled time"
+        ]
+        for label, values in (
+            ("flow", self.flows),
+            ("deployment", self.deployments),
+            ("tag", self.tags),
+        ):
+            if values:
+                parts.append(f"{label} {' or '.join(values)}")
+        return parts[0] + (" (" + "; ".join(parts[1:]) + ")" if parts[1:] else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "within": self.within,
+            "flows": list(self.flows),
+            "deployments": list(self.deployments),
+            "tags": list(self.tags),
+        }
+
+
+Trigger = FlowRunStateTrigger | NotCompletedTrigger
+_FIELDS = {
+    FlowRunStateTrigger.type: {"type", "states", "flows", "deployments", "tags"},
+    NotCompletedTrigger.type: {"type", "within", "flows", "deployments", "tags"},
+}
 
 
 def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
-    """A trigger from its JSON form (:meth:`FlowRunStateTrigger.to_dict`).
+    """A trigger from its JSON form (its ``to_dict()``).
 
     Raises:
         InvalidNotificationConfig: an unknown type or invalid values.
@@ -173,19 +266,21 @@ def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
     if not isinstance(data, Mapping):
         raise InvalidNotificationConfig("A trigger is an object with a type and its fields.")
     kind = data.get("type", FlowRunStateTrigger.type)
-    if kind != FlowRunStateTrigger.type:
+    if kind not in _FIELDS:
         raise InvalidNotificationConfig(
-            f"Unknown trigger type {kind!r}; the types are {FlowRunStateTrigger.type}."
+            f"Unknown trigger type {kind!r}; the types are {', '.join(_FIELDS)}."
         )
-    unknown = set(data) - {"type", "states", "flows", "deployments", "tags"}
+    unknown = set(data) - _FIELDS[kind]
     if unknown:
-        raise InvalidNotificationConfig(f"A trigger has no field {sorted(unknown)[0]!r}.")
-    return FlowRunStateTrigger(
-        data.get("states") or [],
-        flows=data.get("flows"),
-        deployments=data.get("deployments"),
-        tags=data.get("tags"),
-    )
+        raise InvalidNotificationConfig(f"A {kind} trigger has no field {sorted(unknown)[0]!r}.")
+    filters = {
+        "flows": data.get("flows"),
+        "deployments": data.get("deployments"),
+        "tags": data.get("tags"),
+    }
+    if kind == NotCompletedTrigger.type:
+        return NotCompletedTrigger(data.get("within"), **filters)
+    return FlowRunStateTrigger(data.get("states") or [], **filters)
 
 
 class Automation:
@@ -218,9 +313,10 @@ class Automation:
         description: str | None = None,
     ) -> None:
         self.name = check_name("automation", name)
-        if not isinstance(trigger, FlowRunStateTrigger):
+        if not isinstance(trigger, FlowRunStateTrigger | NotCompletedTrigger):
             raise InvalidNotificationConfig(
-                f"automation {name!r}: trigger must be a FlowRunStateTrigger, got {trigger!r}."
+                f"automation {name!r}: trigger must be a FlowRunStateTrigger or a "
+                f"NotCompletedTrigger, got {trigger!r}."
             )
         self.trigger = trigger
         names = _names(f"automation {name!r}", "channels", channels)

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cadenza.notify.automations import RECOVERED, Automation, transition_events
+from cadenza.notify.automations import (
+    NOT_COMPLETED,
+    RECOVERED,
+    Automation,
+    transition_events,
+)
 from cadenza.notify.records import OutboxMessage, RunNotification
 from cadenza.notify.templates import message_context, render_message
 from cadenza.runs import FlowRun, TaskRun
@@ -40,6 +45,14 @@ def previous_final_state(store: RunStore, run: FlowRun) -> State | None:
     return found[0].state if found else None
 
 
+def deployment_name(store: Any, run: FlowRun) -> str | None:
+    """``flow/name`` of the run's deployment, or None for a run of no deployment."""
+    if run.deployment_id is None or not hasattr(store, "read_deployment"):
+        return None
+    found = store.read_deployment(run.deployment_id)
+    return None if found is None else f"{found.flow_name}/{found.name}"
+
+
 def automation_key(automation: Automation, channel: str, run: FlowRun, state: State) -> str:
     return f"automation:{automation.id}:{channel}:{run.id}:{state.name}@{state.timestamp!r}"
 
@@ -50,7 +63,6 @@ def plan_automations(
     states: Sequence[State],
     automations: Sequence[Automation],
     *,
-    deployment: str | None = None,
     now: float | None = None,
 ) -> list[OutboxMessage]:
     """The messages the automations send for ``run`` entering each of ``states``.
@@ -59,6 +71,7 @@ def plan_automations(
     """
     now = time.time() if now is None else now
     out: list[OutboxMessage] = []
+    deployment = deployment_name(store, run)
     candidates = [a for a in automations if a.enabled and a.trigger.matches_run(run, deployment)]
     if not candidates:
         return out
@@ -82,25 +95,59 @@ def plan_automations(
             context = message_context(
                 run, state, event, automation=automation.name, deployment=deployment
             )
-            subject, body = render_message(automation.subject, automation.body, context)
-            for channel in automation.channels:
-                out.append(
-                    OutboxMessage(
-                        id=uuid7(),
-                        dedup_key=automation_key(automation, channel, run, state),
-                        channel=channel,
-                        subject=subject,
-                        body=body,
-                        event=event,
-                        source="automation",
-                        created=now,
-                        context=context,
-                        flow_run_id=run.id,
-                        automation_id=automation.id,
-                        automation_name=automation.name,
-                        next_attempt_at=now,
-                    )
-                )
+            out += _messages(automation, run, state, event, context, now)
+    return out
+
+
+def _messages(
+    automation: Automation,
+    run: FlowRun,
+    state: State,
+    event: str,
+    context: dict[str, Any],
+    now: float,
+    key: str | None = None,
+) -> list[OutboxMessage]:
+    """One message per channel of ``automation``."""
+    subject, body = render_message(automation.subject, automation.body, context)
+    return [
+        OutboxMessage(
+            id=uuid7(),
+            dedup_key=key.format(channel=channel)
+            if key
+            else automation_key(automation, channel, run, state),
+            channel=channel,
+            subject=subject,
+            body=body,
+            event=event,
+            source="automation",
+            created=now,
+            context=context,
+            flow_run_id=run.id,
+            automation_id=automation.id,
+            automation_name=automation.name,
+            next_attempt_at=now,
+        )
+        for channel in automation.channels
+    ]
+
+
+def plan_not_completed(
+    store: Any, automation: Automation, runs: Sequence[FlowRun], *, now: float | None = None
+) -> list[OutboxMessage]:
+    """The messages of a :class:`NotCompletedTrigger` automation for ``runs``, scheduled
+    runs whose deadline passed before they completed."""
+    now = time.time() if now is None else now
+    out: list[OutboxMessage] = []
+    for run in runs:
+        deployment = deployment_name(store, run)
+        if not automation.trigger.matches_run(run, deployment) or run.state is None:
+            continue
+        context = message_context(
+            run, run.state, NOT_COMPLETED, automation=automation.name, deployment=deployment
+        )
+        key = f"automation:{automation.id}:{{channel}}:{run.id}:{NOT_COMPLETED}"
+        out += _messages(automation, run, run.state, NOT_COMPLETED, context, now, key)
     return out
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from cadenza.notify.automations import Automation
 from cadenza.notify.channels import Channel
 from cadenza.notify.records import DeliveryAttempt, OutboxMessage, RunNotification
+from cadenza.runs import FlowRun
 
 
 class NotificationStore(abc.ABC):
@@ -193,6 +194,11 @@ class DeliveryQueue(abc.ABC):
         """``(flow run id, state timestamp)`` of the flow runs whose current state is
         newer than ``since``, in (timestamp, id) order, at most ``limit``; ``after``
         is the last pair of the previous page. Empty when none."""
+
+    @abc.abstractmethod
+    def overdue_flow_runs(self, after: float, until: float, *, limit: int = 500) -> list[FlowRun]:
+        """Flow runs scheduled for a time in (``after``, ``until``] that have not
+        completed, soonest first, at most ``limit``, without history. Empty when none."""
 
     @abc.abstractmethod
     def mark_runs(self, marks: Mapping[str, float]) -> None:

@@ -28,6 +28,7 @@ from cadenza.notify.records import (
     RunNotification,
 )
 from cadenza.notify.secrets import Secret
+from cadenza.runs import FlowRun
 from cadenza.store import dialects
 from cadenza.store.notify_base import DeliveryQueue, NotificationStore
 from cadenza.store.schema import (
@@ -396,6 +397,25 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         query = query.order_by(f.state_timestamp, f.id).limit(limit)
         with self._read() as conn:
             return [(r.id, float(r.state_timestamp)) for r in conn.execute(query)]
+
+    def overdue_flow_runs(self, after: float, until: float, *, limit: int = 500) -> list[FlowRun]:
+        from cadenza.states import StateType
+        from cadenza.store.run_queries import flow_run_from_row, flow_run_select
+
+        f = flow_runs.c
+        unfinished = [t.value for t in StateType if t is not StateType.COMPLETED]
+        query = (
+            flow_run_select(with_history=False)
+            .where(
+                f.state_type.in_(unfinished),
+                f.expected_start_time > after,
+                f.expected_start_time <= until,
+            )
+            .order_by(f.expected_start_time, f.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [flow_run_from_row(r, with_history=False) for r in conn.execute(query)]
 
     def mark_runs(self, marks: Mapping[str, float]) -> None:
         if not marks:

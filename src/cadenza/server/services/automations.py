@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cadenza.events import Event, FlowRunCreated, FlowRunStateChanged
+from cadenza.notify.automations import NotCompletedTrigger
 
 logger = logging.getLogger("cadenza.server.services")
 
@@ -103,6 +104,9 @@ class AutomationsService:
             if len(changed) < PAGE:
                 break
             after = changed[-1][1], changed[-1][0]
+        for automation in automations:
+            if isinstance(automation.trigger, NotCompletedTrigger):
+                queued += self._not_completed(store, automation, now)
         marks = store.marked_runs(PAGE)
         for run_id, (mark_since, _version) in marks.items():
             queued += self._evaluate(store, run_id, mark_since, automations, inclusive=True)
@@ -113,6 +117,25 @@ class AutomationsService:
         floor = position - 2 * self.margin
         for run_id in [r for r, ts in self._seen.items() if ts < floor]:
             del self._seen[run_id]
+        return queued
+
+    def _not_completed(self, store: Any, automation: Any, now: float) -> int:
+        """Queue the messages of a proactive automation for the scheduled runs whose
+        deadline passed since the last round (from its creation on)."""
+        from cadenza.notify.evaluate import plan_not_completed
+
+        name = f"not-completed:{automation.id}"
+        until = now - automation.trigger.within
+        after = store.read_cursor(name)
+        if after is None:
+            after = min(until, (automation.created or now) - automation.trigger.within)
+        queued = 0
+        while after < until:
+            runs = store.overdue_flow_runs(after, until, limit=PAGE)
+            messages = plan_not_completed(store, automation, runs, now=now)
+            queued += len(store.enqueue(messages)) if messages else 0
+            after = until if len(runs) < PAGE else runs[-1].expected_start_time or until
+        store.write_cursor(name, after)
         return queued
 
     def _evaluate(

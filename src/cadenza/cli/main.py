@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from cadenza.cli.artifacts import artifacts
+from cadenza.cli.automations import automation
+from cadenza.cli.channels import channel
 from cadenza.cli.db import db
 from cadenza.cli.flows import flows
 from cadenza.cli.output import CliError, echo_json
@@ -41,6 +43,8 @@ cli.add_command(flows)
 cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(server)
+cli.add_command(channel)
+cli.add_command(automation)
 
 
 @cli.command("version")

@@ -168,13 +168,16 @@ def sample_context() -> dict[str, Any]:
         start_time=0.0,
         end_time=1.0,
     )
-    return message_context(
+    context = message_context(
         run,
         Failed(message="ValueError: sample", timestamp=1.0),
         "Failed",
         automation="sample",
         ui_url="http://cadenza.local",
     )
+    # Templates of tasks' hooks may name the task run.
+    context["task_run"] = {"id": run.id, "name": "sample-task-0", "task_key": "sample-task"}
+    return context
 
 
 def check_template(text: str | None, field: str) -> str | None:

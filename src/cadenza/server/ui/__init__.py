@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, and the
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, automations,
+channels and the delivery history (``/automations``, ``/channels``, ``/notifications``), and the
 login page when the server has an API key. What the pages fetch while open lives
 under ``/ui/`` (timeline data, log tail, state polling), static files under
 ``/ui/static/``. Routes are thin: they call the store and render a template.
@@ -18,6 +19,7 @@ from cadenza.server.ui import (
     auth,
     dashboard,
     logs,
+    notify_pages,
     run_page,
     runs_list,
     task_page,
@@ -41,6 +43,7 @@ def build_router() -> APIRouter:
         timeline,
         logs,
         actions,
+        notify_pages,
     ):
         protected.include_router(module.router)
     router.include_router(protected)

@@ -93,7 +93,7 @@ class SmtpServer:
                 self.mailbox.logins.append(login)
                 return AuthResult(success=login == (username, password))
 
-            kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+            kwargs.update(authenticator=authenticator, auth_require_tls=False)
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def start(self) -> SmtpServer:

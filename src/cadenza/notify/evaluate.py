@@ -28,10 +28,6 @@ from cadenza.utilities.ids import uuid7
 if TYPE_CHECKING:
     from cadenza.store.base import RunStore
 
-CREATION_SLACK = 300.0
-"""Seconds before its creation an automation still reacts to a transition (clocks of
-clients and server differ a little)."""
-
 
 def previous_final_state(store: RunStore, run: FlowRun) -> State | None:
     """The final state of the latest run of the same flow created before ``run``."""
@@ -84,11 +80,6 @@ def plan_automations(
             looked_up = True
         events = transition_events(run, state, previous)
         for automation in candidates:
-            if (
-                automation.created is not None
-                and state.timestamp < automation.created - CREATION_SLACK
-            ):
-                continue  # it happened before the automation existed
             event = automation.trigger.event_for(events)
             if event is None:
                 continue

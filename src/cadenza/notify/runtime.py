@@ -56,8 +56,15 @@ class Notifier:
             whose server delivers).
     """
 
-    def __init__(self, open_store: Callable[[], Any], *, deliver: bool) -> None:
+    def __init__(
+        self,
+        open_store: Callable[[], Any],
+        *,
+        deliver: bool,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._open_store = open_store
+        self._on_close = on_close
         self._deliver = deliver
         self._jobs: deque[tuple[Job, int]] = deque()
         self._wake = threading.Event()
@@ -104,6 +111,10 @@ class Notifier:
         done = self.flush(timeout)
         self._closed = True
         self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._on_close is not None:
+            self._on_close()
         return done
 
     def pending_jobs(self) -> int:
@@ -192,7 +203,13 @@ def _describe(exc: BaseException) -> str:
 
 
 # -- the process's notifiers ------------------------------------------------------------
-def _notifier(key: str, open_store: Callable[[], Any], *, deliver: bool) -> Notifier:
+def _notifier(
+    key: str,
+    open_store: Callable[[], Any],
+    *,
+    deliver: bool,
+    on_close: Callable[[], None] | None = None,
+) -> Notifier:
     global _atexit_registered
     found = _notifiers.get(key)
     if found is not None:
@@ -200,7 +217,7 @@ def _notifier(key: str, open_store: Callable[[], Any], *, deliver: bool) -> Noti
     with _lock:
         found = _notifiers.get(key)
         if found is None:
-            found = _notifiers[key] = Notifier(open_store, deliver=deliver)
+            found = _notifiers[key] = Notifier(open_store, deliver=deliver, on_close=on_close)
         if not _atexit_registered:
             atexit.register(_flush_at_exit)
             _atexit_registered = True
@@ -229,7 +246,11 @@ def remote_notifier(api_url: str, api_key: str | None) -> Notifier:
             client.append(HttpNotificationStore(api_url, api_key))
         return client[0]
 
-    return _notifier("api:" + api_url, open_store, deliver=False)
+    def close() -> None:
+        while client:
+            client.pop().close()
+
+    return _notifier("api:" + api_url, open_store, deliver=False, on_close=close)
 
 
 def has_enabled_automations(store: Any) -> bool:

@@ -130,7 +130,7 @@ def test_the_service_step_by_step(store: SqlStore, receiver: Receiver) -> None:
     store.create_automation(
         Automation("alerts", FlowRunStateTrigger(["Failed", "Recovered"]), ["hook"])
     )
-    failed_run, events = run_events("train", now[0] - 30)
+    _, events = run_events("train", now[0] - 30)
     store.apply(events)
     assert service.step(store) == 1
     assert service.step(store) == 0  # nothing new

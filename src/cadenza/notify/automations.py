@@ -270,7 +270,8 @@ def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
         raise InvalidNotificationConfig(
             f"Unknown trigger type {kind!r}; the types are {', '.join(_FIELDS)}."
         )
-    unknown = set(data) - _FIELDS[kind]
+    # Fields of the other type are accepted empty (the API's JSON has every field).
+    unknown = {k for k in set(data) - _FIELDS[kind] if data[k] not in (None, [], ())}
     if unknown:
         raise InvalidNotificationConfig(f"A {kind} trigger has no field {sorted(unknown)[0]!r}.")
     filters = {

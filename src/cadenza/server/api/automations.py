@@ -17,6 +17,12 @@ router = APIRouter(tags=["notifications"])
 NAME = Path(pattern=m.NAME_PATTERN, description="The automation's name.")
 
 
+def _trigger(trigger: m.Trigger) -> dict[str, Any]:
+    data = trigger.model_dump()
+    data.pop("within" if trigger.type == "flow-run-state" else "states")
+    return data
+
+
 def _missing(name: str) -> ApiError:
     return ApiError("NOT_FOUND", f"There is no automation named {name!r}.")
 
@@ -35,7 +41,7 @@ def create_automation(body: m.AutomationCreate, store: Any = Depends(get_store))
     exist; its templates must render."""
     automation = Automation(
         body.name,
-        trigger_from_dict(body.trigger.model_dump()),
+        trigger_from_dict(_trigger(body.trigger)),
         body.channels,
         subject=body.subject,
         body=body.body,

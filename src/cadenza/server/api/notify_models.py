@@ -68,9 +68,14 @@ class SendRequest(BaseModel):
 
 
 class Trigger(BaseModel):
-    type: Literal["flow-run-state"] = "flow-run-state"
-    states: list[str]
+    """``flow-run-state``: when a run enters one of ``states``; ``not-completed``: when
+    a scheduled run has not completed ``within`` seconds of its scheduled time."""
+
+    type: Literal["flow-run-state", "not-completed"] = "flow-run-state"
+    states: list[str] = Field(default_factory=list)
     """Events: Completed, Failed, TimedOut, Crashed, Cancelled, Late, Recovered..."""
+    within: float | None = None
+    """Seconds, for ``not-completed``."""
     flows: list[str] = Field(default_factory=list)
     deployments: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)

@@ -35,25 +35,24 @@ _TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 class HttpNotificationStore(NotificationStore):
     """Channels, automations and the outbox of the server at ``api_url``.
 
+    Each call is one request on a connection of its own (these calls are few: a
+    command, a hook's request), so that nothing stays open between them.
+
     Args:
         api_url: the server (``http://host:4200``, with or without ``/api``).
         api_key: its API key, if it has one.
-        transport: an httpx transport (tests, or an app served in-process).
     """
 
-    def __init__(self, api_url: str, api_key: str | None = None, *, transport: Any = None) -> None:
+    def __init__(self, api_url: str, api_key: str | None = None) -> None:
         from cadenza.reporting.http import normalize_api_url
 
         self.api_url = normalize_api_url(api_url)
-        headers = {"Accept": "application/json"}
+        self._headers = {"Accept": "application/json"}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(
-            base_url=self.api_url + "/api", headers=headers, timeout=_TIMEOUT, transport=transport
-        )
+            self._headers["Authorization"] = f"Bearer {api_key}"
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: no connection outlives its request."""
 
     # -- requests ----------------------------------------------------------------------
     def _call(
@@ -61,7 +60,10 @@ class HttpNotificationStore(NotificationStore):
     ) -> Any:
         """The JSON answer of a request; ``missing`` is returned for a 404 when given."""
         try:
-            response = self._client.request(method, path, json=json, params=params)
+            with httpx.Client(
+                base_url=self.api_url + "/api", headers=self._headers, timeout=_TIMEOUT
+            ) as client:
+                response = client.request(method, path, json=json, params=params)
         except httpx.HTTPError as exc:
             raise CadenzaError(
                 f"Could not reach the cadenza server at {self.api_url} "

@@ -100,7 +100,7 @@ def new_automation(request: Request, store: Any = Depends(get_store)) -> Respons
 @router.post("/automations", include_in_schema=False, dependencies=[Depends(same_origin)])
 async def create_automation(request: Request, store: Any = Depends(get_store)) -> Response:
     form = await _form(request)
-    values = {
+    values: dict[str, Any] = {
         "name": _first(form, "name"),
         "states": form.get("states", []),
         "channels": form.get("channels", []),

@@ -93,14 +93,17 @@ class AutomationsService:
         after: tuple[float, str] | None = None
         while True:
             changed = store.changed_flow_runs(since, after=after, limit=PAGE)
+            messages: list[Any] = []
             for run_id, timestamp in changed:
                 if self._seen.get(run_id) != timestamp:
                     previous = self._seen.get(run_id)
-                    queued += self._evaluate(
+                    messages += self._evaluate(
                         store, run_id, since if previous is None else previous, automations
                     )
-                    self._seen[run_id] = timestamp
                 newest = max(newest, timestamp)
+            queued += len(store.enqueue(messages)) if messages else 0
+            for run_id, timestamp in changed:  # evaluated, and what it sends queued
+                self._seen[run_id] = timestamp
             if len(changed) < PAGE:
                 break
             after = changed[-1][1], changed[-1][0]
@@ -108,8 +111,10 @@ class AutomationsService:
             if isinstance(automation.trigger, NotCompletedTrigger):
                 queued += self._not_completed(store, automation, now)
         marks = store.marked_runs(PAGE)
+        messages = []
         for run_id, (mark_since, _version) in marks.items():
-            queued += self._evaluate(store, run_id, mark_since, automations, inclusive=True)
+            messages += self._evaluate(store, run_id, mark_since, automations, inclusive=True)
+        queued += len(store.enqueue(messages)) if messages else 0
         store.unmark_runs(marks)
         position = min(newest, now)
         if position > cursor:
@@ -146,21 +151,21 @@ class AutomationsService:
         automations: Sequence[Any],
         *,
         inclusive: bool = False,
-    ) -> int:
+    ) -> list[Any]:
+        """The messages for the states of a run newer than ``after``."""
         from cadenza.notify.evaluate import plan_automations
 
         run = store.read_flow_run(run_id)
         if run is None:
-            return 0
+            return []
         states = [
             s
             for s in run.history or ()
             if s.timestamp > after or (inclusive and s.timestamp == after)
         ]
         if not states:
-            return 0
-        messages = plan_automations(store, run, states, automations, now=self.clock())
-        return len(store.enqueue(messages)) if messages else 0
+            return []
+        return plan_automations(store, run, states, automations, now=self.clock())
 
 
 class DeliveryService:

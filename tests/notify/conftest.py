@@ -11,7 +11,6 @@ import http.server
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -21,10 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from tests.server.ui.conftest import free_port, wait_for
 
 from cadenza.reporting import reset_reporter
 from cadenza.settings import reset_settings
 from cadenza.store.sql import SqlStore
+
+__all__ = ["free_port", "wait_for"]
 
 
 @pytest.fixture(autouse=True)
@@ -37,24 +39,6 @@ def fast_retries(cadenza_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     reset_settings()
     yield
     reset_reporter()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
-        time.sleep(every)
 
 
 # -- SMTP ------------------------------------------------------------------------------

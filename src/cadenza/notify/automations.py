@@ -138,15 +138,7 @@ class FlowRunStateTrigger:
         return min(wanted, key=lambda e: (e.upper() in StateType.__members__, EVENTS.index(e)))
 
     def describe(self) -> str:
-        parts = [f"a flow run enters {' or '.join(self.states)}"]
-        for label, values in (
-            ("flow", self.flows),
-            ("deployment", self.deployments),
-            ("tag", self.tags),
-        ):
-            if values:
-                parts.append(f"{label} {' or '.join(values)}")
-        return "when " + parts[0] + (" (" + "; ".join(parts[1:]) + ")" if parts[1:] else "")
+        return _describe(self, f"when a flow run enters {' or '.join(self.states)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +162,20 @@ def _matches(
         if deployment not in trigger.deployments and short not in trigger.deployments:
             return False
     return not (trigger.tags and not set(trigger.tags) & set(run.tags))
+
+
+def _describe(trigger: FlowRunStateTrigger | NotCompletedTrigger, head: str) -> str:
+    """``head`` and the trigger's filters, in words."""
+    filters = [
+        f"{label} {' or '.join(values)}"
+        for label, values in (
+            ("flow", trigger.flows),
+            ("deployment", trigger.deployments),
+            ("tag", trigger.tags),
+        )
+        if values
+    ]
+    return head + (f" ({'; '.join(filters)})" if filters else "")
 
 
 NOT_COMPLETED = "NotCompleted"
@@ -227,18 +233,11 @@ class NotCompletedTrigger:
     def describe(self) -> str:
         from cadenza.utilities.formatting import format_duration
 
-        parts = [
+        return _describe(
+            self,
             f"when a scheduled flow run has not completed {format_duration(self.within)} "
-            "after its scheduled time"
-        ]
-        for label, values in (
-            ("flow", self.flows),
-            ("deployment", self.deployments),
-            ("tag", self.tags),
-        ):
-            if values:
-                parts.append(f"{label} {' or '.join(values)}")
-        return parts[0] + (" (" + "; ".join(parts[1:]) + ")" if parts[1:] else "")
+            "after its scheduled time",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -69,23 +69,9 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             "secrets": json.dumps({k: v.to_stored() for k, v in channel.secrets().items()}),
             "updated": now,
         }
-        c = notification_channels.c
-
-        def write(conn: Connection) -> None:
-            found = conn.execute(sa.select(c.id).where(c.name == channel.name)).first()
-            if found is None:
-                conn.execute(
-                    notification_channels.insert().values(id=uuid7(), created=now, **values)
-                )
-            elif replace:
-                conn.execute(notification_channels.update().where(c.id == found.id).values(values))
-            else:
-                raise ObjectAlreadyExists(
-                    f"A channel named {channel.name!r} exists already; delete it first, or "
-                    "replace it (--replace on the command line, replace=True in Python)."
-                )
-
-        self._transaction(write)
+        self._transaction(
+            lambda conn: _put(conn, notification_channels, "channel", values, now, replace)
+        )
         stored = self.read_channel(channel.name)
         assert stored is not None
         return stored
@@ -130,7 +116,6 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             "body": automation.body,
             "updated": now,
         }
-        a = automations.c
 
         def write(conn: Connection) -> None:
             known = set(
@@ -146,16 +131,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
                     f"automation {automation.name!r}: there is no channel named "
                     f"{missing[0]!r}; create it first (cadenza channel create ...)."
                 )
-            found = conn.execute(sa.select(a.id).where(a.name == automation.name)).first()
-            if found is None:
-                conn.execute(automations.insert().values(id=uuid7(), created=now, **values))
-            elif replace:
-                conn.execute(automations.update().where(a.id == found.id).values(values))
-            else:
-                raise ObjectAlreadyExists(
-                    f"An automation named {automation.name!r} exists already; delete it "
-                    "first, or replace it (--replace, or replace=True in Python)."
-                )
+            _put(conn, automations, "automation", values, now, replace)
 
         self._transaction(write)
         stored = self.read_automation(automation.name)
@@ -450,6 +426,28 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
 
 
 # -- rows ------------------------------------------------------------------------------
+def _put(
+    conn: Connection,
+    table: sa.Table,
+    kind: str,
+    values: dict[str, Any],
+    now: float,
+    replace: bool,
+) -> None:
+    """Insert the row named ``values["name"]``, or replace it (keeping its id)."""
+    name = values["name"]
+    found = conn.execute(sa.select(table.c.id).where(table.c.name == name)).first()
+    if found is None:
+        conn.execute(table.insert().values(id=uuid7(), created=now, **values))
+    elif replace:
+        conn.execute(table.update().where(table.c.id == found.id).values(values))
+    else:
+        raise ObjectAlreadyExists(
+            f"A {kind} named {name!r} exists already; delete it first, or replace it "
+            "(--replace on the command line, replace=True in Python)."
+        )
+
+
 def _channel(row: Any) -> Channel:
     secrets = {k: Secret.from_stored(v) for k, v in json.loads(row.secrets).items()}
     channel = Channel.from_parts(row.name, row.type, json.loads(row.config), secrets)

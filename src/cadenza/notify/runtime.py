@@ -37,6 +37,7 @@ AUTOMATIONS_CACHE_SECONDS = 5.0
 _JOB_ATTEMPTS = 8
 _JOB_MAX_DELAY = 5.0
 _IDLE_WAIT = 60.0
+_DEFAULT_FLUSH_TIMEOUT = 10.0
 
 _lock = threading.Lock()
 _notifiers: dict[str, Notifier] = {}
@@ -323,10 +324,15 @@ def flush(timeout: float | None = None) -> bool:
     Returns True when they all finished within ``timeout`` seconds (default
     ``CADENZA_NOTIFY_FLUSH_TIMEOUT``). What is not delivered stays in the outbox.
     """
+    if not _notifiers:
+        return True
     if timeout is None:
         from cadenza.settings import get_settings
 
-        timeout = get_settings().notify_flush_timeout
+        try:
+            timeout = get_settings().notify_flush_timeout
+        except (TypeError, ValueError):  # a bad setting, reported where it is used
+            timeout = _DEFAULT_FLUSH_TIMEOUT
     deadline = time.monotonic() + timeout
     done = True
     for notifier in list(_notifiers.values()):

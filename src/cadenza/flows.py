@@ -202,6 +202,81 @@ class Flow(Generic[P, R]):
             return run_flow_async(self, (), parameters, return_state, resume=run)
         return run_flow_sync(self, (), parameters, return_state, resume=run)
 
+    def deploy(
+        self,
+        name: str,
+        *,
+        work_pool_name: str,
+        work_queue_name: str = "default",
+        cron: str | list[str] | None = None,
+        interval: float | Any | None = None,
+        rrule: str | list[str] | None = None,
+        timezone: str | None = None,
+        anchor_date: Any = None,
+        schedules: list[Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: Iterable[str] = (),
+        description: str | None = None,
+        version: str | None = None,
+        paused: bool = False,
+        concurrency_limit: int | None = None,
+        catchup: str = "all",
+        entrypoint: str | None = None,
+        path: str | Path | None = None,
+    ) -> Any:
+        """Deploy this flow: its runs then start by themselves, on the schedules given,
+        on the workers of ``work_pool_name`` (created if it does not exist).
+
+        Deploying again with the same name updates the deployment. With
+        ``CADENZA_API_URL`` set, the deployment is made on that server. Returns the
+        :class:`~cadenza.deploy.deployments.Deployment`.
+
+        Args:
+            name: the deployment's name (runs are ``flow-name/name``).
+            work_pool_name, work_queue_name: where its runs wait for a worker.
+            cron, interval, rrule: schedules (one value or a list of them); interval
+                in seconds or a timedelta; all in ``timezone`` (default UTC), intervals
+                counted from ``anchor_date``. ``schedules`` takes schedule objects
+                (:class:`~cadenza.deploy.schedules.Cron`...).
+            parameters: default parameters of its runs, checked against the flow.
+            paused: create it with its schedules paused.
+            concurrency_limit: how many of its runs may be active at once.
+            catchup: what runs missed while workers were down do: ``all`` run,
+                ``latest`` only the most recent, ``skip`` none.
+            entrypoint, path: where a worker imports the flow from (default: this
+                flow's file, relative to ``path``, the current folder by default).
+
+        Raises:
+            DeploymentError, ScheduleError, ParameterTypeError: an invalid option,
+                named, before anything is saved.
+        """
+        from cadenza.deploy.deployments import (
+            build_deployment,
+            save_and_schedule,
+            schedules_from_options,
+        )
+
+        given = schedules_from_options(
+            cron=cron, interval=interval, rrule=rrule, timezone=timezone, anchor_date=anchor_date
+        )
+        deployment = build_deployment(
+            self,
+            name,
+            work_pool_name=work_pool_name,
+            work_queue_name=work_queue_name,
+            entrypoint=entrypoint,
+            path=path,
+            schedules=[*given, *(schedules or [])],
+            parameters=parameters,
+            tags=tags,
+            description=description,
+            version=version,
+            paused=paused,
+            concurrency_limit=concurrency_limit,
+            catchup=catchup,
+        )
+        return save_and_schedule(deployment)
+
     @property
     def entrypoint(self) -> str | None:
         """``module:function`` or ``path/to/file.py:function`` to import this flow

@@ -46,6 +46,17 @@ class Settings:
             (``CADENZA_RECORD_INPUTS``).
         server_api_key: the key a server requires from its clients and UI users
             (``CADENZA_SERVER_API_KEY``); no key means no authentication.
+        scheduler_horizon: seconds ahead for which the scheduler creates the runs of
+            deployments (``CADENZA_SCHEDULER_HORIZON``, default one day).
+        scheduler_max_runs: runs of one deployment created ahead at most
+            (``CADENZA_SCHEDULER_MAX_RUNS``).
+        scheduler_min_runs: runs of one deployment created ahead at least, even beyond
+            the horizon (``CADENZA_SCHEDULER_MIN_RUNS``), so that a monthly schedule
+            shows its next runs.
+        scheduler_interval: seconds between two passes of the scheduler
+            (``CADENZA_SCHEDULER_INTERVAL``).
+        late_runs_after: seconds after its scheduled time a run that has not started
+            is marked Late (``CADENZA_LATE_RUNS_AFTER``).
         secret_key: the Fernet key that encrypts the secrets of notification
             channels at rest (``CADENZA_SECRET_KEY``); by default a key file
             ``secret.key`` created in ``home`` with mode 0600.
@@ -72,6 +83,11 @@ class Settings:
     task_runner_max_workers: int | None = None
     record_inputs: bool = True
     server_api_key: str | None = None
+    scheduler_horizon: float = 86_400.0
+    scheduler_max_runs: int = 100
+    scheduler_min_runs: int = 3
+    scheduler_interval: float = 5.0
+    late_runs_after: float = 15.0
     secret_key: str | None = dataclasses.field(default=None, repr=False)
     ui_url: str | None = None
     notify_flush_timeout: float = 10.0

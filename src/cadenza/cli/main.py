@@ -11,10 +11,13 @@ from cadenza.cli.artifacts import artifacts
 from cadenza.cli.automations import automation
 from cadenza.cli.channels import channel
 from cadenza.cli.db import db
+from cadenza.cli.deploy import deploy_command
+from cadenza.cli.deployment import deployment
 from cadenza.cli.flows import flows
 from cadenza.cli.output import CliError, echo_json
 from cadenza.cli.runs import runs
 from cadenza.cli.server import server
+from cadenza.cli.work_pool import work_pool
 
 
 class CadenzaGroup(click.Group):
@@ -43,6 +46,9 @@ cli.add_command(flows)
 cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(server)
+cli.add_command(deploy_command)
+cli.add_command(deployment)
+cli.add_command(work_pool)
 cli.add_command(channel)
 cli.add_command(automation)
 

@@ -27,6 +27,7 @@ def new_deployment_run(
     tags: Iterable[str] = (),
     timezone: str | None = None,
     message: str | None = None,
+    schedule_time: float | None = None,
     now: float | None = None,
 ) -> FlowRun:
     """A new flow run of ``deployment`` due at ``scheduled_time``, in state Scheduled.
@@ -34,14 +35,20 @@ def new_deployment_run(
     Its parameters are the deployment's defaults updated with ``parameters`` (not
     checked here: see :func:`cadenza.deploy.parameters.validate_parameters`); its tags
     the deployment's and ``tags``. ``timezone`` (the schedule's) is recorded in the
-    Scheduled state, for :data:`cadenza.runtime.flow_run.scheduled_start_time`.
+    Scheduled state, for :data:`cadenza.runtime.flow_run.scheduled_start_time`, and so
+    is ``schedule_time``, the schedule's time a run due at another time stands for
+    (a backfill's runs are due now and stand for past times).
     """
     from cadenza.utilities.names import generate_run_name
 
     created = time.time() if now is None else now
     if deployment.id is None:
         raise ValueError("the deployment must be saved (have an id) before it has runs")
-    data = {"timezone": timezone} if timezone else None
+    data: dict[str, Any] = {}
+    if timezone:
+        data["timezone"] = timezone
+    if schedule_time is not None:
+        data["schedule_time"] = schedule_time
     return FlowRun(
         id=uuid7(),
         name=generate_run_name(),
@@ -56,5 +63,5 @@ def new_deployment_run(
         work_queue_name=deployment.work_queue_name,
         expected_start_time=scheduled_time,
         idempotency_key=idempotency_key,
-        state=Scheduled(scheduled_time, timestamp=created, message=message, data=data),
+        state=Scheduled(scheduled_time, timestamp=created, message=message, data=data or None),
     )

@@ -38,26 +38,38 @@ def _run() -> Any:
     return None if ctx is None else ctx.flow_run
 
 
-def scheduled_timezone(run: Any) -> dt.tzinfo:
-    """The timezone recorded with the run's schedule (its Scheduled state), else UTC."""
-    for state in run.history or ():
-        name = (state.data or {}).get("timezone")
-        if isinstance(name, str):
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def _schedule_data(run: Any) -> dict[str, Any]:
+    """The details its schedule recorded in the run's first Scheduled state."""
+    history = run.history if run.history is not None else [run.state] if run.state else []
+    for state in history:
+        if state.name == "Scheduled":
+            return dict(state.data or {})
+    return {}
 
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                break
-    return dt.UTC
+
+def scheduled_time_of(run: Any) -> dt.datetime:
+    """When ``run`` was due to start, in its schedule's timezone (see the module)."""
+    data = _schedule_data(run)
+    tz: dt.tzinfo = dt.UTC
+    name = data.get("timezone")
+    if isinstance(name, str):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            tz = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    when = data.get("schedule_time")
+    if not isinstance(when, int | float):
+        when = run.expected_start_time if run.expected_start_time is not None else run.created
+    return dt.datetime.fromtimestamp(when, tz)
 
 
 def _scheduled_start_time() -> dt.datetime:
     run = _run()
     if run is None:
         return dt.datetime.now(dt.UTC)
-    when = run.expected_start_time if run.expected_start_time is not None else run.created
-    return dt.datetime.fromtimestamp(when, scheduled_timezone(run))
+    return scheduled_time_of(run)
 
 
 _FIELDS: dict[str, Callable[[Any], Any]] = {

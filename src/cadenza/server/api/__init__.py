@@ -13,14 +13,17 @@ from cadenza.server.api import (
     artifacts,
     automations,
     channels,
+    deployments,
     events,
     flow_runs,
     flows,
     health,
     logs,
     notifications,
+    scheduled_runs,
     stats,
     task_runs,
+    work_pools,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -31,7 +34,8 @@ def build_router() -> APIRouter:
     router.include_router(health.router)
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
-    for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+    modules = (stats, scheduled_runs, flow_runs, task_runs, logs, artifacts, flows, actions)
+    for module in (*modules, events, deployments, work_pools):
         protected.include_router(module.router)
     for module in (channels, automations, notifications):
         protected.include_router(module.router)

@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, automations,
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, deployments
+``/deployments`` and ``/deployments/{id}``, work pools ``/work-pools``, automations,
 channels and the delivery history (``/automations``, ``/channels``, ``/notifications``), and the
 login page when the server has an API key. What the pages fetch while open lives
 under ``/ui/`` (timeline data, log tail, state polling), static files under
@@ -18,6 +19,7 @@ from cadenza.server.ui import (
     artifacts,
     auth,
     dashboard,
+    deployments,
     logs,
     notify_pages,
     run_page,
@@ -40,6 +42,7 @@ def build_router() -> APIRouter:
         run_page,
         task_page,
         artifacts,
+        deployments,
         timeline,
         logs,
         actions,

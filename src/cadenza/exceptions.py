@@ -161,3 +161,21 @@ class TerminationSignal(CadenzaSignal):
     def __init__(self, signum: int) -> None:
         super().__init__(f"received signal {signum}")
         self.signum = signum
+
+
+# -- notifications ---------------------------------------------------------------------
+class NotificationError(CadenzaError):
+    """Base class of the errors of notification channels and automations."""
+
+
+class InvalidNotificationConfig(NotificationError, ValueError):
+    """A channel, automation, template or hook was given an invalid value."""
+
+
+class SecretError(NotificationError):
+    """A secret could not be stored or read: no key, a wrong key, or an unset variable."""
+
+
+class DeliveryError(NotificationError):
+    """A message could not be delivered through a channel (the server refused it, or
+    could not be reached)."""

@@ -59,6 +59,20 @@ class Settings:
             (``CADENZA_SCHEDULER_INTERVAL``).
         late_runs_after: seconds after its scheduled time a run that has not started
             is marked Late (``CADENZA_LATE_RUNS_AFTER``).
+        secret_key: the Fernet key that encrypts the secrets of notification
+            channels at rest (``CADENZA_SECRET_KEY``); by default a key file
+            ``secret.key`` created in ``home`` with mode 0600.
+        ui_url: the address of the web UI as people reach it, for the links in
+            notifications (``CADENZA_UI_URL``, e.g. ``https://cadenza.example.com``).
+        notify_flush_timeout: seconds the end of a process waits for notifications
+            still being delivered (``CADENZA_NOTIFY_FLUSH_TIMEOUT``); what is not
+            delivered stays in the outbox for a later process or a server.
+        notify_retry_delay: seconds before the first retry of a failed delivery,
+            doubled at each further attempt (``CADENZA_NOTIFY_RETRY_DELAY``).
+        notify_retry_max_delay: seconds between two attempts at most
+            (``CADENZA_NOTIFY_RETRY_MAX_DELAY``).
+        notify_max_attempts: attempts at delivering one message before it is given
+            up as failed (``CADENZA_NOTIFY_MAX_ATTEMPTS``).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -77,6 +91,12 @@ class Settings:
     scheduler_min_runs: int = 3
     scheduler_interval: float = 5.0
     late_runs_after: float = 15.0
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
+    ui_url: str | None = None
+    notify_flush_timeout: float = 10.0
+    notify_retry_delay: float = 5.0
+    notify_retry_max_delay: float = 600.0
+    notify_max_attempts: int = 8
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from cadenza.cli.artifacts import artifacts
+from cadenza.cli.automations import automation
+from cadenza.cli.channels import channel
 from cadenza.cli.db import db
 from cadenza.cli.deploy import deploy_command
 from cadenza.cli.deployment import deployment
@@ -49,6 +51,8 @@ cli.add_command(server)
 cli.add_command(deploy_command)
 cli.add_command(deployment)
 cli.add_command(work_pool)
+cli.add_command(channel)
+cli.add_command(automation)
 
 
 @cli.command("version")

@@ -279,6 +279,9 @@ class FlowRunEngine:
                 "in memory and retried while the process lives.",
             )
         self.run_hooks()
+        from cadenza.notify.runtime import flow_run_finished
+
+        flow_run_finished(self.flow_run, state, self.reporter)
 
     # -- outcomes -------------------------------------------------------------------------------
     def wait_for_futures(self) -> None:

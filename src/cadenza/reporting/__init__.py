@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 
 from cadenza.reporting.base import Reporter
@@ -52,6 +53,9 @@ def get_reporter() -> Reporter:
 def reset_reporter() -> None:
     """Flush and close the current reporter and its store; the next use opens anew."""
     global _reporter
+    notify = sys.modules.get("cadenza.notify.runtime")
+    if notify is not None:  # notifications use the store closed below
+        notify.stop_notifiers()
     with _lock:
         reporter, _reporter = _reporter, None
     if reporter is not None:

@@ -47,15 +47,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def insert_ignore(table: sa.Table, dialect_name: str) -> Any:
     """``INSERT`` that skips rows whose primary key exists already."""
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+    return dialect_insert(table, dialect_name).on_conflict_do_nothing()
 
 
 def lock_for_schema_setup(conn: sa.Connection) -> None:
@@ -142,6 +134,27 @@ def floor_div(column: Any, divisor: float, dialect_name: str) -> Any:
     return sa.cast(sa.func.floor(column / divisor), sa.BigInteger)
 
 
+def least(a: Any, b: Any, dialect_name: str) -> Any:
+    """The smaller of two values, in SQL."""
+    if dialect_name == "sqlite":
+        return sa.func.min(a, b)  # min() of several arguments is scalar in SQLite
+    return sa.func.least(a, b)
+
+
+def dialect_insert(table: sa.Table, dialect_name: str) -> Any:
+    """``INSERT`` of the dialect, with ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` available."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+
+
 def upsert(
     table: sa.Table,
     dialect_name: str,
@@ -151,16 +164,7 @@ def upsert(
 ) -> Any:
     """``INSERT`` that, on a row whose ``keys`` exist, sets the ``update`` columns to the
     new values instead; only where ``where(table, excluded)`` holds, when given."""
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement: Any = sqlite_insert(table)
-    elif dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(table)
-    else:
-        raise StoreError(f"Unsupported database {dialect_name!r}: use SQLite or PostgreSQL.")
+    statement = dialect_insert(table, dialect_name)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=list(keys),

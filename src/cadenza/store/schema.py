@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0007"
+SCHEMA_VERSION = "0008"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -388,6 +388,110 @@ logged_models = sa.Table(
     sa.Index(None, "flow_run_id"),
 )
 
+# -- notifications -------------------------------------------------------------------------
+# The automations service follows flow runs by the timestamp of their current state.
+sa.Index(None, flow_runs.c.state_timestamp)
+
+notification_channels = sa.Table(
+    "notification_channels",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    # The settings that are not secret, as JSON.
+    sa.Column("config", sa.Text, nullable=False, server_default="{}"),
+    # The secrets by field, as JSON: "env:NAME" references, or values encrypted with
+    # the server's key ("fernet:..."); never a value in clear.
+    sa.Column("secrets", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+automations = sa.Table(
+    "automations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("description", sa.Text),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("trigger", sa.Text, nullable=False),
+    # The names of the channels to notify, as a JSON array.
+    sa.Column("channels", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("subject", sa.Text),
+    sa.Column("body", sa.Text),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+notification_outbox = sa.Table(
+    "notification_outbox",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    # Who asked, the channel, the run and the transition: one message per key, so that
+    # a transition evaluated twice is notified once (inserts of a known key are skipped).
+    sa.Column("dedup_key", sa.String(512), nullable=False, unique=True),
+    sa.Column("channel", sa.String(100), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("context", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    # No foreign keys: a message outlives its automation, and may be about a run of
+    # another database (a hook of a process reporting elsewhere).
+    sa.Column("flow_run_id", ID),
+    sa.Column("automation_id", ID),
+    sa.Column("automation_name", sa.String(100)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    # A sender holds a message it is delivering until then; after it, another may.
+    sa.Column("lease_until", sa.Float),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "flow_run_id"),
+    sa.Index(None, "automation_id", "id"),
+    sa.Index(None, "channel", "id"),
+)
+
+notification_attempts = sa.Table(
+    "notification_attempts",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "message_id",
+        ID,
+        sa.ForeignKey("notification_outbox.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("duration", sa.Float),
+    sa.Index(None, "message_id", "id"),
+)
+
+notification_cursors = sa.Table(
+    "notification_cursors",
+    metadata,
+    # How far a follower of flow-run states has read (the automations service).
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+
+notification_marks = sa.Table(
+    "notification_marks",
+    metadata,
+    # Flow runs whose states arrived after the cursor had passed them (a client that
+    # reported late): evaluated again from ``since``, then unmarked. ``version`` grows
+    # with each new mark, so that a mark made during an evaluation is not removed by it.
+    sa.Column("flow_run_id", ID, primary_key=True),
+    sa.Column("since", sa.Float, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
 
 # -- deployments, schedules, work pools, workers, concurrency limits (schema 0007) ---------
 deployments = sa.Table(

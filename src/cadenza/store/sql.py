@@ -31,6 +31,7 @@ from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
 from cadenza.store.deploy_runs import DeploymentRunsSqlMixin
 from cadenza.store.deploy_sql import DeploymentSqlMixin
+from cadenza.store.notify_sql import NotificationSqlMixin
 from cadenza.store.registry_sql import SqlRegistryMixin
 from cadenza.store.run_queries import (
     apply_filter,
@@ -69,10 +70,12 @@ class SqlStore(
     RunStore,
     DeploymentSqlMixin,
     DeploymentRunsSqlMixin,
+    NotificationSqlMixin,
 ):
     """A :class:`RunStore`, a :class:`~cadenza.store.tracking_base.TrackingStore`, the
-    model registry's :class:`~cadenza.store.registry_base.RegistryStore` and a
-    :class:`~cadenza.store.deploy_base.DeploymentStore` in a SQL database.
+    model registry's :class:`~cadenza.store.registry_base.RegistryStore`, a
+    :class:`~cadenza.store.deploy_base.DeploymentStore` and a
+    :class:`~cadenza.store.notify_base.NotificationStore` in a SQL database.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends
 from cadenza.server.api import (
     actions,
     artifacts,
+    automations,
+    channels,
     deployments,
     events,
     experiments,
@@ -20,6 +22,7 @@ from cadenza.server.api import (
     logged_models,
     logs,
     model_versions,
+    notifications,
     registered_models,
     run_artifacts,
     scheduled_runs,
@@ -41,6 +44,8 @@ def build_router() -> APIRouter:
     tracking = (experiments, tracked_runs, run_artifacts)
     registry = (registered_models, model_versions, logged_models)
     for module in (*modules, events, deployments, work_pools, *tracking, *registry):
+        protected.include_router(module.router)
+    for module in (channels, automations, notifications):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

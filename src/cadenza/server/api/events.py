@@ -35,4 +35,7 @@ def ingest(batch: EventBatch, store: RunStore = Depends(get_store)) -> dict[str,
     except InvalidEvents as exc:
         raise ApiError("INVALID_PARAMETER_VALUE", str(exc)) from None
     store.apply(events)
+    from cadenza.server.services.automations import note_ingested
+
+    note_ingested(store, events)
     return {"received": len(events)}

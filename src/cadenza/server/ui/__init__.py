@@ -4,8 +4,10 @@ Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
 ``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, experiments
 ``/experiments`` (with ``/compare``, ``/metrics`` and the files of runs ``/files``), registered
 models ``/models``, deployments ``/deployments`` and ``/deployments/{id}``, work pools
-``/work-pools``, and the login page when the server has an API key. What the pages fetch
-while open lives under ``/ui/`` (timeline data, log tail, state polling), static files under
+``/work-pools``, automations, channels and the delivery history (``/automations``,
+``/channels``, ``/notifications``), and the login page when the server has an API key. What
+the pages fetch while open lives under ``/ui/`` (timeline data, log tail, state polling),
+static files under
 ``/ui/static/``. Routes are thin: they call the store and render a template.
 """
 
@@ -23,6 +25,7 @@ from cadenza.server.ui import (
     experiments,
     logs,
     models,
+    notify_pages,
     run_files,
     run_page,
     runs_list,
@@ -51,6 +54,7 @@ def build_router() -> APIRouter:
         experiments,
         run_files,
         models,
+        notify_pages,
     ):
         protected.include_router(module.router)
     router.include_router(protected)

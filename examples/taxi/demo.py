@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from cadenza.settings import get_settings
 from examples.taxi.data import ensure_months
 from examples.taxi.download import TLC_URL
@@ -27,6 +29,9 @@ from examples.taxi.mirror import FlakyMirror
 from examples.taxi.months import check_month, file_name, label, next_month
 
 DASHBOARD = "http://127.0.0.1:4200"
+MIRROR_PORT = 4280
+"""The mirror's port: the same URLs on every run, so that a second run finds its
+downloads cached (another free port is taken when this one is busy)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,8 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     months = [(args.year, args.month), next_month(args.year, args.month)]
-    options = {"year": args.year, "month": args.month, "trials": args.trials}
-    options["parallel"] = args.parallel
+    options = {
+        "year": args.year,
+        "month": args.month,
+        "trials": args.trials,
+        "parallel": args.parallel,
+    }
     started = time.perf_counter()
     if args.source != "mirror":
         source = TLC_URL if args.source == "tlc" else args.source
@@ -76,16 +85,30 @@ def main(argv: list[str] | None = None) -> int:
         for (year, month), path in zip(
             months, ensure_months(folder, months, args.rows), strict=True
         ):
-            print(f"{label(year, month)}: {path}")
-        with FlakyMirror(folder, failures=1) as mirror:
+            print(f"{label(year, month)}: {pq.read_metadata(path).num_rows:,} trips in {path}")
+        mirror = _start_mirror(folder)
+        try:
             print(f"Serving them at {mirror.url}; its first answer for each file is 503.\n")
             result = train_duration_model(**options, source=mirror.url, retry_delay=1.0)
+        finally:
+            mirror.stop()
         requests = ", ".join(
             f"{file_name(y, m)} {mirror.requests[file_name(y, m)]}" for y, m in months
         )
         print(f"\nRequests to the mirror: {requests} (none when the downloads were cached)")
     _summary(result, time.perf_counter() - started)
     return 0
+
+
+def _start_mirror(folder: Path) -> FlakyMirror:
+    try:
+        return FlakyMirror(folder, failures=1, port=MIRROR_PORT).start()
+    except OSError:
+        print(
+            f"Port {MIRROR_PORT} is busy: the mirror takes another one, so downloads "
+            "cached by earlier runs are not reused this time (reads and features are)."
+        )
+        return FlakyMirror(folder, failures=1).start()
 
 
 def _summary(result: TrainingResult, seconds: float) -> None:

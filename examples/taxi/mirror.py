@@ -30,6 +30,7 @@ class FlakyMirror:
         failure: ``"status"`` answers ``failure_status``; ``"truncate"`` announces the
             whole file and closes the connection after half of it.
         failure_status: the status of failed requests (503 by default).
+        port: the port to listen on; 0 (the default) takes a free one.
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class FlakyMirror:
         failures: int = 1,
         failure: Failure = "status",
         failure_status: int = 503,
+        port: int = 0,
     ) -> None:
         if failures < 0:
             raise ValueError(f"failures must be 0 or more, got {failures}.")
@@ -48,6 +50,7 @@ class FlakyMirror:
         self.failures = failures
         self.failure = failure
         self.failure_status = failure_status
+        self.port = port
         self.requests: Counter[str] = Counter()
         """How many requests each file name received (also those answered 404)."""
         self._lock = threading.Lock()
@@ -63,7 +66,11 @@ class FlakyMirror:
         return f"http://{host}:{port}"
 
     def start(self) -> FlakyMirror:
-        """Listen on a free port of 127.0.0.1 and serve from a background thread."""
+        """Listen on 127.0.0.1 and serve from a background thread.
+
+        Raises:
+            OSError: the port is taken.
+        """
         mirror = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,7 +80,7 @@ class FlakyMirror:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the download step logs what it asked for
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="taxi-mirror", daemon=True

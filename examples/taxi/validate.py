@@ -9,10 +9,10 @@ counts are logged and returned with the trips, so the report of the run shows th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cadenza import get_run_logger, task
-from cadenza.cache_policies import INPUTS, TASK_SOURCE
+from cadenza.cache_policies import TASK_SOURCE, CacheContext, CachePolicy
 from examples.taxi.download import MonthFile
 from examples.taxi.errors import InvalidMonthData, NoUsableRows
 from examples.taxi.months import label
@@ -83,7 +83,22 @@ class MonthTrips:
         return label(self.year, self.month)
 
 
-@task(cache_policy=INPUTS + TASK_SOURCE, task_run_name="read-{file.year}-{file.month:02d}")
+@dataclass(frozen=True)
+class FileContent(CachePolicy):
+    """A cache key from what a :class:`MonthFile` holds, not from where it came from.
+
+    The same bytes downloaded from another mirror, or kept in another folder, give
+    the same key: reading them again would give the same trips.
+    """
+
+    argument: str = "file"
+
+    def compute_key(self, ctx: CacheContext, inputs: dict[str, Any]) -> str | None:
+        file: MonthFile = inputs[self.argument]
+        return f"{label(file.year, file.month)}:{file.sha256}"
+
+
+@task(cache_policy=FileContent() + TASK_SOURCE, task_run_name="read-{file.year}-{file.month:02d}")
 def read_month(file: MonthFile) -> MonthTrips:
     """Read a month's parquet file, report and drop the rows that cannot be used.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from examples.taxi import FlakyMirror, train_duration_model
-from examples.taxi.demo import main
+from examples.taxi import FlakyMirror, demo, train_duration_model
 from examples.taxi.flow import default_download_dir
 from examples.taxi.report import REPORT_KEY
 
@@ -62,6 +62,20 @@ def test_the_pipeline_trains_a_model_and_a_second_run_reuses_its_data(
     assert second.rmse == first.rmse  # same data, same seed: the same model
 
 
+def test_the_same_files_from_another_mirror_are_not_read_again(
+    mirror: FlakyMirror, months_dir: Path
+) -> None:
+    first = train_duration_model(2023, 1, source=mirror.url, trials=1, retry_delay=0.01)
+    with FlakyMirror(months_dir, failures=0) as other:
+        second = train_duration_model(2023, 1, source=other.url, trials=1, retry_delay=0.01)
+        assert other.requests["green_tripdata_2023-01.parquet"] == 1  # a new URL: downloaded
+    runs = task_histories(second.flow_run_id)
+    assert runs["download-2023-01"][-1] == "Completed"
+    assert runs["read-2023-01"][-1] == "Cached"  # the same bytes: the same trips
+    assert runs["features-2023-01"][-1] == "Cached"
+    assert second.rmse == first.rmse
+
+
 def test_december_is_validated_on_the_next_january(mirror: FlakyMirror) -> None:
     result = train_duration_model(2023, 12, source=mirror.url, trials=1, retry_delay=0.01)
     assert (result.train_month, result.valid_month) == ("2023-12", "2024-01")
@@ -104,20 +118,32 @@ def test_bad_parameters_fail_before_anything_runs(arguments: dict, problem: str)
     assert get_store().list_flow_runs() == []
 
 
-def test_the_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--rows", "1000", "--trials", "1", "--data-dir", str(tmp_path / "mirror")]) == 0
+def test_the_demo_runs_end_to_end_and_again_from_its_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on, for the demo's mirror
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setattr(demo, "MIRROR_PORT", s.getsockname()[1])
+    argv = ["--rows", "1000", "--trials", "1", "--data-dir", str(tmp_path / "mirror")]
+    assert demo.main(argv) == 0
     out = capsys.readouterr().out
-    assert "2023-01: " in out and "green_tripdata_2023-01.parquet" in out
-    assert "its first answer for each file is 503" in out
-    assert "Requests to the mirror: green_tripdata_2023-01.parquet 2, green_tripdata_2023-02" in out
+    assert "2023-01: 1,000 trips in " in out and "green_tripdata_2023-01.parquet" in out
+    assert f"Serving them at http://127.0.0.1:{demo.MIRROR_PORT}; its first answer" in out
+    requests = "Requests to the mirror: green_tripdata_2023-01.parquet {n}, green_tripdata_2023-02"
+    assert requests.format(n=2) in out
     assert "RMSE on 2023-02: " in out
     run_id = get_store().list_flow_runs(limit=1)[0].id
     assert f"runs show {run_id}" in out
     assert f"http://127.0.0.1:4200/runs/{run_id}" in out
 
+    assert demo.main(argv) == 0
+    assert requests.format(n=0) in capsys.readouterr().out
+    runs = task_histories(get_store().list_flow_runs(limit=1)[0].id)
+    assert runs["download-2023-01"][-1] == runs["features-2023-01"][-1] == "Cached"
+
 
 def test_the_demo_refuses_a_bad_month(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["--month", "13"])
+        demo.main(["--month", "13"])
     assert caught.value.code == 2
     assert "month must be 1 to 12" in capsys.readouterr().err

@@ -104,7 +104,7 @@ def train_duration_model(
     best = min(trial_results, key=lambda t: t.rmse)
     model = train_model(best.params, features, seed=seed)
     rmse = evaluate(model, valid)
-    report = render_report(rmse, [train, valid], trial_results, features.feature_count)
+    report = render_report(rmse, [train, valid], trial_results, features.feature_count, model.trees)
     create_markdown_artifact(report, key=REPORT_KEY, description="RMSE, data and trials")
     return TrainingResult(
         rmse=rmse,

@@ -14,16 +14,24 @@ def _value(v: object) -> str:
 
 
 def render_report(
-    rmse: float, months: list[MonthTrips], trials: list[TrialResult], feature_count: int
+    rmse: float, months: list[MonthTrips], trials: list[TrialResult], features: int, trees: int
 ) -> str:
-    """The report: the RMSE, the data read, the best parameters and every trial."""
+    """The report: the RMSE, the data read, the best parameters and every trial.
+
+    Args:
+        rmse: of the final model on the validation month, in minutes.
+        months: the training month and the validation month.
+        trials: every trial, in trial order.
+        features: how many columns the feature matrix has.
+        trees: how many trees the final model kept.
+    """
     train, valid = months
     best = min(trials, key=lambda t: t.rmse)
     lines = [
         f"# Trip duration model: trained on {train.label}, validated on {valid.label}",
         "",
         f"**RMSE on {valid.label}: {rmse:.3f} minutes** (XGBoost on the zone pair `PU_DO` and "
-        f"`trip_distance`, {feature_count:,} features, {best.trees} trees).",
+        f"`trip_distance`, {features:,} features, {trees} trees).",
         "",
         "## Data",
         "",

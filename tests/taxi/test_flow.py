@@ -48,6 +48,7 @@ def test_the_pipeline_trains_a_model_and_a_second_run_reuses_its_data(
     assert report is not None and report.flow_run_id == first.flow_run_id
     assert f"RMSE on 2023-02: {first.rmse:.3f} minutes" in report.data
     assert "| 2023-01 | 3,000 |" in report.data
+    assert f"features, {first.model.trees} trees)" in report.data
     assert report.data == first.report
 
     requests = dict(mirror.requests)

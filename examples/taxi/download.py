@@ -137,6 +137,13 @@ def download_month(
             status=None,
             transient=True,
         ) from exc
+    except httpx.HTTPError as exc:  # too many redirects, an undecodable body...
+        raise DownloadError(
+            f"The download of {url} failed ({type(exc).__name__}: {exc}). Check the source URL.",
+            url=url,
+            status=None,
+            transient=False,
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
     logger.info("Downloaded %s: %s bytes", path.name, f"{size:,}")

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from cadenza import create_markdown_artifact, exponential_backoff, flow, get_run_context, unmapped
+from cadenza import create_markdown_artifact, exponential_backoff, flow, unmapped
+from cadenza.context import FlowRunContext
 from cadenza.settings import get_settings
 from examples.taxi.download import TLC_URL, MonthFile, download_month, is_url, locate_month
 from examples.taxi.features import build_features
@@ -104,6 +105,7 @@ def train_duration_model(
     best = min(trial_results, key=lambda t: t.rmse)
     model = train_model(best.params, features, seed=seed)
     rmse = evaluate(model, valid)
+    run = FlowRunContext.get()
     report = render_report(rmse, [train, valid], trial_results, features.feature_count, model.trees)
     create_markdown_artifact(report, key=REPORT_KEY, description="RMSE, data and trials")
     return TrainingResult(
@@ -114,6 +116,6 @@ def train_duration_model(
         train_month=train.label,
         valid_month=valid.label,
         quality={m.label: m.quality for m in (train, valid)},
-        flow_run_id=get_run_context().flow_run.id,
+        flow_run_id=run.flow_run.id if run is not None else "",
         report=report,
     )

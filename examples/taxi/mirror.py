@@ -62,8 +62,7 @@ class FlakyMirror:
         """The base URL to pass as the pipeline's ``source``."""
         if self._server is None:
             raise RuntimeError("The mirror is not started: use it in a with block.")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> FlakyMirror:
         """Listen on 127.0.0.1 and serve from a background thread.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from examples.taxi.mirror import Failure
+
+from cadenza import flow
 from examples.taxi import (
     DownloadError,
     FlakyMirror,
@@ -17,10 +20,7 @@ from examples.taxi import (
     download_month,
     locate_month,
 )
-from examples.taxi.mirror import Failure
-
-from cadenza import flow
-from tests.taxi.conftest import latest_flow_run_id, task_histories
+from tests.examples.taxi.conftest import latest_flow_run_id, task_histories
 
 NAME = "green_tripdata_2023-01.parquet"
 
@@ -35,8 +35,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+Serve = Callable[..., FlakyMirror]
+
+
 @pytest.fixture
-def serve(months_dir: Path) -> Iterator[object]:
+def serve(months_dir: Path) -> Iterator[Serve]:
+    """Start mirrors of ``months_dir`` (or another folder); all stopped after the test."""
     mirrors: list[FlakyMirror] = []
 
     def start(failures: int, failure: Failure = "status", folder: Path = months_dir) -> FlakyMirror:
@@ -49,7 +53,7 @@ def serve(months_dir: Path) -> Iterator[object]:
 
 
 def test_the_download_is_retried_until_the_source_answers(
-    serve, months_dir: Path, tmp_path: Path
+    serve: Serve, months_dir: Path, tmp_path: Path
 ) -> None:
     mirror = serve(failures=2)
     file = fetch(mirror.url, tmp_path / "downloads")
@@ -64,7 +68,9 @@ def test_the_download_is_retried_until_the_source_answers(
     assert not list((tmp_path / "downloads").glob(".*partial"))
 
 
-def test_a_source_that_always_fails_fails_clearly_after_the_retries(serve, tmp_path: Path) -> None:
+def test_a_source_that_always_fails_fails_clearly_after_the_retries(
+    serve: Serve, tmp_path: Path
+) -> None:
     mirror = serve(failures=1_000)
     with pytest.raises(DownloadError) as caught:
         fetch(mirror.url, tmp_path / "downloads")
@@ -80,7 +86,7 @@ def test_a_source_that_always_fails_fails_clearly_after_the_retries(serve, tmp_p
     assert not (tmp_path / "downloads" / NAME).exists()
 
 
-def test_a_month_the_source_does_not_have_is_not_retried(serve, tmp_path: Path) -> None:
+def test_a_month_the_source_does_not_have_is_not_retried(serve: Serve, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     mirror = serve(failures=0, folder=empty)
@@ -90,7 +96,7 @@ def test_a_month_the_source_does_not_have_is_not_retried(serve, tmp_path: Path) 
 
 
 def test_a_cut_off_transfer_is_detected_and_retried(
-    serve, months_dir: Path, tmp_path: Path
+    serve: Serve, months_dir: Path, tmp_path: Path
 ) -> None:
     mirror = serve(failures=1, failure="truncate")
     file = fetch(mirror.url, tmp_path / "downloads")
@@ -103,7 +109,7 @@ def test_a_cut_off_transfer_is_detected_and_retried(
     assert not (tmp_path / "other" / NAME).exists()
 
 
-def test_a_file_that_is_not_parquet_is_refused(serve, tmp_path: Path) -> None:
+def test_a_file_that_is_not_parquet_is_refused(serve: Serve, tmp_path: Path) -> None:
     folder = tmp_path / "html"
     folder.mkdir()
     (folder / NAME).write_text("<html>Sorry, we are down for maintenance</html>")

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from examples.taxi import FlakyMirror, write_month
 
 from cadenza.store import get_store
+from examples.taxi import FlakyMirror, write_month
 
 ROWS = 3_000
 """Trips of each test month: enough for a model, small enough to train in a second."""

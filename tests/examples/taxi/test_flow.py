@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from examples.taxi import FlakyMirror, demo, train_duration_model
 from examples.taxi.flow import default_download_dir
 from examples.taxi.report import REPORT_KEY
 
 from cadenza.exceptions import ParameterTypeError
 from cadenza.store import get_store
-from tests.taxi.conftest import task_histories
+from examples.taxi import FlakyMirror, demo, train_duration_model
+from tests.examples.taxi.conftest import task_histories
 
 QUICK = {"trials": 2, "retry_delay": 0.01}
 

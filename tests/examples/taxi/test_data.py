@@ -9,8 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from examples.taxi import SCHEMA, generate_month, write_month
 from examples.taxi.data import default_rows, ensure_months
+
+from examples.taxi import SCHEMA, generate_month, write_month
 
 TLC_COLUMNS = [
     "VendorID",

@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from examples.taxi import InvalidMonthData, MonthFile, NoUsableRows, generate_month, read_month
 from examples.taxi.validate import MALFORMED, OUT_OF_RANGE
 
-from tests.taxi.conftest import ROWS
+from examples.taxi import InvalidMonthData, MonthFile, NoUsableRows, generate_month, read_month
+from tests.examples.taxi.conftest import ROWS
 
 
 def _file(path: Path) -> MonthFile:

@@ -3,9 +3,9 @@
     download (or locate) both months ─▶ read and validate ─▶ features ─▶ tuning trials
     ─▶ final model, early-stopped on the next month ─▶ evaluation ─▶ markdown report
 
-Downloads, reads and features are cached (``INPUTS + TASK_SOURCE``, results persisted
-in ``CADENZA_HOME/results``): a second run with the same inputs shows them ``Cached``
-and goes straight to training.
+Downloads, reads and features are cached on their inputs and their task's source code
+(results persisted in ``CADENZA_HOME/results``): a second run with the same inputs
+shows them ``Cached`` and goes straight to training.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def train_duration_model(
     year: Annotated[int, Field(ge=2013)] = 2023,
     month: Annotated[int, Field(ge=1, le=12)] = 1,
     trials: Annotated[int, Field(ge=1)] = 10,
-    source: str = TLC_URL,
-    data_dir: str | None = None,
+    source: str | Path = TLC_URL,
+    data_dir: Path | None = None,
     parallel: Annotated[int, Field(ge=1)] = 2,
     retry_delay: Annotated[float, Field(ge=0)] = 2.0,
     seed: int = SEED,
@@ -97,8 +97,8 @@ def train_duration_model(
     """
     check_month(year, month)
     months = [(year, month), next_month(year, month)]
-    folder = Path(data_dir).expanduser() if data_dir else default_download_dir()
-    files = fetch_months(months, source, folder, retry_delay)
+    folder = data_dir.expanduser() if data_dir is not None else default_download_dir()
+    files = fetch_months(months, str(source), folder, retry_delay)
     train, valid = read_month.map(files).result()
     features = build_features(train, valid)
     trial_results = tune(features, trials, parallel, seed)

@@ -85,7 +85,7 @@ def test_december_is_validated_on_the_next_january(mirror: FlakyMirror) -> None:
 
 
 def test_a_local_folder_source_is_read_in_place(months_dir: Path) -> None:
-    result = train_duration_model(2023, 1, source=str(months_dir), trials=1)
+    result = train_duration_model(2023, 1, source=months_dir, trials=1)
     runs = task_histories(result.flow_run_id)
     assert runs["locate-2023-01"][-1] == "Completed"
     assert not any(name.startswith("download-") for name in runs)

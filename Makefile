@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   runs the example training pipeline on the embedded store
+#   make demo   runs the NYC-taxi training pipeline (examples/taxi) on the embedded store
 #   make test   runs lint, type checks and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,15 +15,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The demo needs cadenza and its server, not the test tools and data libraries.
+# The demo needs cadenza, its server and the pipeline's data libraries, not the test tools.
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[server]'
+	$(PY) -m pip install --quiet -e '.[server,taxi]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(PY) examples/quickstart.py
+	$(PY) -m examples.taxi $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples

@@ -1,0 +1,1 @@
+"""Example pipelines built on cadenza (``examples.taxi``: the NYC-taxi training pipeline)."""

@@ -6,7 +6,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -21,8 +21,10 @@ from cadenza.store.schema import (
     task_runs,
     tracked_runs,
 )
-from cadenza.tracking.entities import Dataset, Metric, RunData, RunInfo
-from cadenza.tracking.search import Comparison, OrderBy
+
+if TYPE_CHECKING:
+    from cadenza.tracking.entities import Dataset, Metric, RunData, RunInfo
+    from cadenza.tracking.search import Comparison, OrderBy
 
 CHUNK = 500
 
@@ -68,10 +70,17 @@ INFO_COLUMNS = (
 
 def info_from_row(r: Any) -> RunInfo:
     """The :class:`RunInfo` of a row of :data:`INFO_COLUMNS` (read by position)."""
-    run_id, name, kind, status, experiment_id, flow_run_id, start, end, created = r
-    return RunInfo(
-        run_id, name or "", kind, status, experiment_id, flow_run_id, start, end, created
-    )
+    return infos_from_rows([r])[0]
+
+
+def infos_from_rows(rows: Iterable[Any]) -> list[RunInfo]:
+    """The :class:`RunInfo` of each row of :data:`INFO_COLUMNS`, in order."""
+    from cadenza.tracking.entities import RunInfo
+
+    return [
+        RunInfo(run_id, name or "", kind, status, experiment_id, flow_run_id, start, end, created)
+        for run_id, name, kind, status, experiment_id, flow_run_id, start, end, created in rows
+    ]
 
 
 def _compare(column: Any, op: str, value: Any, dialect: str) -> Any:
@@ -160,6 +169,8 @@ def metric_value(value: float | None, is_nan: bool) -> float:
 
 def run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
     """The params, latest metrics and tags of each run (runs with none are left out)."""
+    from cadenza.tracking.entities import RunData
+
     params: dict[str, dict[str, str]] = {}
     metrics: dict[str, dict[str, float]] = {}
     tags: dict[str, dict[str, str]] = {}
@@ -197,6 +208,8 @@ def run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
 
 
 def metric_history(conn: sa.Connection, run_id: str, key: str) -> list[Metric]:
+    from cadenza.tracking.entities import Metric
+
     mp = metric_points
     query = (
         sa.select(mp.c.value, mp.c.is_nan, mp.c.timestamp, mp.c.step)
@@ -210,6 +223,8 @@ def metric_history(conn: sa.Connection, run_id: str, key: str) -> list[Metric]:
 
 
 def datasets(conn: sa.Connection, run_id: str) -> list[Dataset]:
+    from cadenza.tracking.entities import Dataset
+
     ds = run_datasets
     query = (
         sa.select(ds).where(ds.c.run_id == run_id).order_by(ds.c.timestamp, ds.c.name, ds.c.context)

@@ -54,27 +54,21 @@ from cadenza.store.tracking_base import (
     TrackingStore,
 )
 from cadenza.tracking import values
-from cadenza.tracking.entities import (
-    Dataset,
-    Experiment,
-    Metric,
-    Param,
-    Run,
-    RunData,
-    RunInfo,
-    RunPage,
-    RunTag,
-)
 from cadenza.tracking.errors import ExperimentAlreadyExists, InvalidFilter, ParamConflict
-from cadenza.tracking.search import (
-    decode_page_token,
-    encode_page_token,
-    parse_filter,
-    parse_order_by,
-)
 
 if TYPE_CHECKING:
     from cadenza.runs import FlowRun
+    from cadenza.tracking.entities import (
+        Dataset,
+        Experiment,
+        Metric,
+        Param,
+        Run,
+        RunData,
+        RunInfo,
+        RunPage,
+        RunTag,
+    )
 
 logger = logging.getLogger("cadenza.store")
 T = TypeVar("T")
@@ -335,6 +329,8 @@ class TrackingSqlMixin(TrackingStore):
 
     # -- experiments ---------------------------------------------------------------------
     def create_experiment(self, name: str, description: str | None = None) -> Experiment:
+        from cadenza.tracking.entities import Experiment
+
         name = values.experiment_name(name)
         experiment_id = q.experiment_id_for(name)
         created = time.time()
@@ -360,6 +356,8 @@ class TrackingSqlMixin(TrackingStore):
         return Experiment(experiment_id, name, created, description)
 
     def _experiments(self, where: Any = None) -> list[Experiment]:
+        from cadenza.tracking.entities import Experiment
+
         counts = (
             sa.select(
                 tracked_runs.c.experiment_id,
@@ -423,6 +421,8 @@ class TrackingSqlMixin(TrackingStore):
 
     # -- runs ------------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run | None:
+        from cadenza.tracking.entities import Run, RunData
+
         with self._read() as conn:
             row = conn.execute(
                 sa.select(*q.INFO_COLUMNS)
@@ -438,6 +438,8 @@ class TrackingSqlMixin(TrackingStore):
 
     def _untracked_info(self, conn: Connection, run_id: str) -> RunInfo | None:
         """The info of a run no experiment has (a task run that logged nothing)."""
+        from cadenza.tracking.entities import RunInfo
+
         t = task_runs
         row = conn.execute(
             sa.select(
@@ -464,6 +466,8 @@ class TrackingSqlMixin(TrackingStore):
         return None
 
     def get_run_data(self, run_id: str) -> RunData:
+        from cadenza.tracking.entities import RunData
+
         with self._read() as conn:
             return q.run_data(conn, [run_id]).get(run_id, RunData())
 
@@ -483,6 +487,14 @@ class TrackingSqlMixin(TrackingStore):
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> RunPage:
+        from cadenza.tracking.entities import Run, RunData, RunPage
+        from cadenza.tracking.search import (
+            decode_page_token,
+            encode_page_token,
+            parse_filter,
+            parse_order_by,
+        )
+
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         check_max_results(max_results)
@@ -496,8 +508,7 @@ class TrackingSqlMixin(TrackingStore):
         )
         with self._read() as conn:
             rows = conn.execute(query).all()
-            info = q.info_from_row
-            page = [info(r) for r in rows[:max_results]]
+            page = q.infos_from_rows(rows[:max_results])
             data = q.run_data(conn, [i.run_id for i in page])
         runs = [Run(i, data.get(i.run_id, RunData())) for i in page]
         more = len(rows) > max_results

@@ -182,7 +182,9 @@ class SqlStore(
             dialects.lock_for_schema_setup(conn)
             if check(conn):  # another process created it meanwhile
                 return
-            metadata.create_all(conn)
+            # The database has no table and this transaction holds the schema lock:
+            # nothing to look up before each CREATE.
+            metadata.create_all(conn, checkfirst=False)
             alembic_version.create(conn)
             conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
 

@@ -46,6 +46,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
     _dialect: str
 
     if TYPE_CHECKING:  # provided by SqlStore
+        url: str
 
         def _transaction(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T: ...
 
@@ -126,6 +127,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             _put(conn, automations, "automation", values, now, replace)
 
         self._transaction(write)
+        _automations_changed()
         stored = self.read_automation(automation.name)
         assert stored is not None
         return stored
@@ -148,16 +150,28 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             .where(automations.c.name == name)
             .values(enabled=bool(enabled), updated=time.time())
         )
-        return self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        changed = self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        _automations_changed()
+        return changed
 
     def delete_automation(self, name: str) -> bool:
         statement = automations.delete().where(automations.c.name == name)
-        return self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        deleted = self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        _automations_changed()
+        return deleted
 
     def has_enabled_automations(self) -> bool:
-        query = sa.select(automations.c.id).where(automations.c.enabled.is_(True)).limit(1)
         with self._read() as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(_ENABLED_AUTOMATION).first() is not None
+
+    def _note_automations(self, conn: Connection | None) -> None:
+        """Tell this process's notifications whether an automation is enabled, read in
+        the transaction that opened the store (None: it created the schema, so there
+        is none), so that the first runs to finish do not ask the database again."""
+        from cadenza.notify.runtime import remember_automations
+
+        found = conn is not None and conn.execute(_ENABLED_AUTOMATION).first() is not None
+        remember_automations(self.url, found)
 
     # -- the outbox --------------------------------------------------------------------
     def enqueue(self, messages: Sequence[OutboxMessage]) -> list[str]:
@@ -424,6 +438,17 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         )
         rows = [{"b_id": k, "b_version": v[1]} for k, v in marks.items()]
         self._transaction(lambda conn: conn.execute(statement, rows))
+
+
+_ENABLED_AUTOMATION = sa.select(automations.c.id).where(automations.c.enabled.is_(True)).limit(1)
+
+
+def _automations_changed() -> None:
+    """Let this process's next finished run ask the database whether an automation is
+    enabled, rather than reuse an answer from before this change."""
+    from cadenza.notify.runtime import forget_automations_cache
+
+    forget_automations_cache()
 
 
 # -- rows ------------------------------------------------------------------------------

@@ -176,6 +176,7 @@ class SqlStore(
             if not names:
                 return False
             self._verify_schema(conn, names)
+            self._note_automations(conn)
             return True
 
         def create_schema(conn: Connection) -> None:
@@ -187,6 +188,7 @@ class SqlStore(
             metadata.create_all(conn, checkfirst=False)
             alembic_version.create(conn)
             conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
+            self._note_automations(None)
 
         if self._transaction(check, readonly=True):
             return

@@ -13,6 +13,7 @@ know are dropped (and logged), as state events are.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -111,25 +112,47 @@ def _later(table: sa.Table, new: Any) -> Any:
 
 
 class _Statements:
-    """The insert statements of the tracking tables for one dialect, built once."""
+    """The insert statements of the tracking tables for one dialect, each built once,
+    when first used: a batch of flow runs that log nothing needs only the first two."""
 
     def __init__(self, dialect: str) -> None:
-        ignore = dialects.insert_ignore
-        self.experiment = ignore(experiments, dialect)
-        self.tracked = ignore(tracked_runs, dialect)
-        self.param = ignore(run_params, dialect)
-        self.point = ignore(metric_points, dialect)
-        self.dataset = ignore(run_datasets, dialect)
-        self.latest = dialects.upsert(
+        self._dialect = dialect
+
+    @functools.cached_property
+    def experiment(self) -> Any:
+        return dialects.insert_ignore(experiments, self._dialect)
+
+    @functools.cached_property
+    def tracked(self) -> Any:
+        return dialects.insert_ignore(tracked_runs, self._dialect)
+
+    @functools.cached_property
+    def param(self) -> Any:
+        return dialects.insert_ignore(run_params, self._dialect)
+
+    @functools.cached_property
+    def point(self) -> Any:
+        return dialects.insert_ignore(metric_points, self._dialect)
+
+    @functools.cached_property
+    def dataset(self) -> Any:
+        return dialects.insert_ignore(run_datasets, self._dialect)
+
+    @functools.cached_property
+    def latest(self) -> Any:
+        return dialects.upsert(
             latest_metrics,
-            dialect,
+            self._dialect,
             ("run_id", "key"),
             ("value", "timestamp", "step", "is_nan"),
             _later,
         )
-        self.tag = dialects.upsert(
+
+    @functools.cached_property
+    def tag(self) -> Any:
+        return dialects.upsert(
             run_tags,
-            dialect,
+            self._dialect,
             ("run_id", "key"),
             ("value", "updated"),
             lambda t, new: new.updated >= t.c.updated,

@@ -446,11 +446,10 @@ class TrackingSqlMixin(TrackingStore):
     def get_run(self, run_id: str) -> Run | None:
         from cadenza.tracking.entities import Run, RunData
 
+        runs = q.run_columns()
         with self._read() as conn:
             row = conn.execute(
-                sa.select(*q.INFO_COLUMNS)
-                .select_from(q.RUN_FROM)
-                .where(tracked_runs.c.run_id == run_id)
+                sa.select(*runs.info).select_from(runs.from_).where(tracked_runs.c.run_id == run_id)
             ).first()
             info = q.info_from_row(row) if row is not None else self._untracked_info(conn, run_id)
             if info is None:

@@ -17,7 +17,7 @@ code's ``except Exception`` does not swallow; the engine turns it into a
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import signal
 import threading
 import time
@@ -26,8 +26,16 @@ from typing import Any
 
 from cadenza.exceptions import TimeoutSignal
 
-_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+@functools.cache
+def _async_exc() -> Any:
+    """``PyThreadState_SetAsyncExc``, through ctypes, which is loaded (about 2 ms) the
+    first time a timeout runs off the main thread rather than with every flow run."""
+    import ctypes
+
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+    return set_async_exc
 
 
 class Timeout:
@@ -77,6 +85,7 @@ class Timeout:
             )
         else:
             self._strategy = "thread"
+            _async_exc()  # loaded here, not in the timer thread when it fires
             self._thread_id = threading.get_ident()
             self.armed = True
             self._timer = threading.Timer(self.seconds, self._on_timer)
@@ -101,7 +110,7 @@ class Timeout:
             if self.armed:
                 self.armed = False
                 self.timed_out = True
-                _set_async_exc(self._thread_id, TimeoutSignal)
+                _async_exc()(self._thread_id, TimeoutSignal)
 
     def __exit__(
         self,
@@ -126,5 +135,5 @@ class Timeout:
             if fired and exc_type is None:
                 # The exception was scheduled but not raised yet: the function returned
                 # just in time. Clear it so it cannot surface later in the engine.
-                _set_async_exc(self._thread_id, None)
+                _async_exc()(self._thread_id, None)
                 self.timed_out = False

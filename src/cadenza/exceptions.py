@@ -97,6 +97,19 @@ class DeploymentError(CadenzaError, ValueError):
     """A deployment cannot be created or run as given (bad entrypoint, options, file)."""
 
 
+class ConcurrencyLimitNotFound(ObjectNotFound):
+    """No concurrency limit is set for this tag; the message lists the tags that have one."""
+
+
+class ConcurrencyLimitError(CadenzaError, ValueError):
+    """A concurrency limit is invalid (an empty tag, a negative limit), or a task run
+    cannot run because one of its tags has a limit of 0."""
+
+
+class WorkerError(CadenzaError):
+    """A worker cannot start or go on as asked (an unknown pool, a bad option)."""
+
+
 class CadenzaSignal(BaseException):
     """Base class of control signals; ``except Exception`` cannot swallow them."""
 

@@ -28,8 +28,10 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.concurrency_sql import ConcurrencySqlMixin
 from cadenza.store.deploy_runs import DeploymentRunsSqlMixin
 from cadenza.store.deploy_sql import DeploymentSqlMixin
+from cadenza.store.monitor_sql import MonitorSqlMixin
 from cadenza.store.run_queries import (
     apply_filter,
     count_matching,
@@ -52,6 +54,7 @@ from cadenza.store.schema import (
     metadata,
     task_runs,
 )
+from cadenza.store.worker_sql import WorkerSqlMixin
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
@@ -60,9 +63,16 @@ _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
 
-class SqlStore(RunStore, DeploymentSqlMixin, DeploymentRunsSqlMixin):
-    """A :class:`RunStore` and a :class:`~cadenza.store.deploy_base.DeploymentStore`
-    in a SQL database.
+class SqlStore(
+    RunStore,
+    DeploymentSqlMixin,
+    DeploymentRunsSqlMixin,
+    WorkerSqlMixin,
+    ConcurrencySqlMixin,
+    MonitorSqlMixin,
+):
+    """A :class:`RunStore`, a :class:`~cadenza.store.deploy_base.DeploymentStore` and a
+    :class:`~cadenza.store.monitor_base.MonitorStore` in a SQL database.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).

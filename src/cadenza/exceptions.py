@@ -73,6 +73,10 @@ class ObjectNotFound(CadenzaError, LookupError):
     """A run, flow or other object was not found in the store."""
 
 
+class RunStateError(CadenzaError):
+    """A run is not in a state that allows what was asked (cancelling a finished run)."""
+
+
 class ObjectAlreadyExists(CadenzaError):
     """An object with this name exists already in the store."""
 

@@ -138,7 +138,7 @@ def test_cancel_marks_a_run_elsewhere_without_signalling(api: Api, store: SqlSto
     assert answer["signal_sent"] is False
     assert answer["message"] == (
         "Marked Cancelling; no signal sent: its process runs on another-machine, "
-        "not on this server's machine."
+        "not on this machine."
     )
     assert answer["flow_run"]["state"]["name"] == "Cancelling"
     again = api.post(f"/flow_runs/{run.id}/cancel", expect=202)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cadenza.exceptions import (
     CadenzaError,
     ObjectNotFound,
+    RunStateError,
     StoreCorruptError,
     StoreError,
     StoreFullError,
@@ -108,6 +109,8 @@ def error_response(code: str, message: str, details: Any = None) -> JSONResponse
 def _code_for(exc: Exception) -> str:
     if isinstance(exc, ObjectNotFound):
         return "NOT_FOUND"
+    if isinstance(exc, RunStateError):
+        return "INVALID_STATE"
     if isinstance(exc, StoreFullError):
         return "STORE_FULL"
     if isinstance(exc, StoreSchemaError | StoreCorruptError | StoreError):

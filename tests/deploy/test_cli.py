@@ -218,9 +218,7 @@ def test_deploy_all_from_cadenza_yaml(
     assert hourly.schedules[0].schedule.describe().startswith("every 1h00m")
     monthly = store.read_deployment_by_name("monthly-training", "monthly")
     assert monthly is not None and monthly.catchup == "skip"
-    flow_file(
-        "deployments:\n  - name: x\n    entrypoint: flows.py:monthly_training\n    work_pool: p\n    cron: '0 9'\n",
-        name="cadenza.yaml",
-    )
+    bad = "deployments:\n  - name: x\n    entrypoint: flows.py:monthly_training\n"
+    flow_file(bad + "    work_pool: p\n    cron: '0 9'\n", name="cadenza.yaml")
     out = invoke("deploy", "--all", code=1).output
     assert "cadenza.yaml, deployment 'x'" in out and "has 2 field" in out

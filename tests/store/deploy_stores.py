@@ -19,4 +19,7 @@ class DeployStoreKind:
         return self.name
 
 
-DEPLOY_STORES: list[DeployStoreKind] = [DeployStoreKind(b.name, b) for b in BACKENDS]
+DEPLOY_STORES: list[DeployStoreKind] = [
+    *(DeployStoreKind(b.name, b) for b in BACKENDS),
+    DeployStoreKind("http", BACKENDS[0], http=True),
+]

@@ -22,7 +22,7 @@ def state_of(store: SqlStore, run_id: str) -> tuple[StateType, str]:
     return run.state.type, run.state.name
 
 
-def test_runs_of_a_silent_worker_crash_and_cancelling_ones_end_cancelled(
+def test_runs_of_a_silent_worker_crash_or_go_back_to_their_pool(
     store: SqlStore,
 ) -> None:
     d = make_deployment(store)
@@ -37,11 +37,14 @@ def test_runs_of_a_silent_worker_crash_and_cancelling_ones_end_cancelled(
     assert store.add_flow_run_state_if(
         cancelling, Cancelling(timestamp=T0 + 12), current=[StateType.PENDING]
     )
-    store.worker_heartbeat(WorkerRecord("alive", "alive", "pool"), now=T0 + 40)
+    store.worker_heartbeat(WorkerRecord("alive", "alive", "pool"), [alive], now=T0 + 40)
     assert store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 5, now=T0 + 45) == []
     ended = store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 15, now=T0 + 45)
     assert sorted(r.id for r in ended) == sorted([pending, running, cancelling])
-    assert state_of(store, pending) == (StateType.CRASHED, "Crashed")
+    assert state_of(store, pending) == (StateType.SCHEDULED, "Rescheduled")
+    back = store.read_flow_run(pending)
+    assert back is not None
+    assert (back.worker_id, back.expected_start_time) == (None, T0 + 1)
     assert state_of(store, running) == (StateType.CRASHED, "Crashed")
     assert state_of(store, cancelling) == (StateType.CANCELLED, "Cancelled")
     crashed = store.read_flow_run(running)
@@ -50,8 +53,9 @@ def test_runs_of_a_silent_worker_crash_and_cancelling_ones_end_cancelled(
     assert "stopped sending heartbeats" in (crashed.state.message or "")
     assert state_of(store, alive) == (StateType.PENDING, "Pending")
     assert state_of(store, waiting) == (StateType.SCHEDULED, "Scheduled")
-    # Ended once: another pass finds nothing.
+    # Ended once: another pass finds nothing; the run handed back is claimed again.
     assert store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 15, now=T0 + 50) == []
+    assert [r.id for r in store.claim_flow_runs("pool", "alive", 1, now=T0 + 60)] == [pending]
 
 
 def test_crashed_runs_are_retried_while_the_deployment_has_retries(store: SqlStore) -> None:
@@ -102,7 +106,7 @@ def test_only_recent_crashes_are_retried(store: SqlStore) -> None:
 
 def test_stale_workers_are_forgotten(store: SqlStore) -> None:
     make_deployment(store)
-    store.worker_heartbeat(WorkerRecord("old", "old", "pool"), now=T0)
-    store.worker_heartbeat(WorkerRecord("new", "new", "pool"), now=T0 + 100)
+    store.worker_heartbeat(WorkerRecord("old", "old", "pool"), [], now=T0)
+    store.worker_heartbeat(WorkerRecord("new", "new", "pool"), [], now=T0 + 100)
     assert store.delete_stale_workers(heartbeat_before=T0 + 50) == 1
     assert [w.id for w in store.list_workers()] == ["new"]

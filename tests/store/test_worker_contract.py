@@ -45,11 +45,11 @@ def test_a_first_heartbeat_registers_the_worker_and_later_ones_update_it(
     s = deploy_store
     s.create_work_pool(WorkPool("pool"), now=T0)
     s.create_work_pool(WorkPool("gpu"), now=T0)
-    assert s.worker_heartbeat(worker("w1"), now=T0 + 1) == []
+    assert s.worker_heartbeat(worker("w1"), [], now=T0 + 1) == []
     assert s.read_worker("w1") == WorkerRecord(
         "w1", "host:w1", "pool", hostname="host", pid=42, started=T0 + 1, last_heartbeat=T0 + 1
     )
-    s.worker_heartbeat(worker("w1", pid=43, name="renamed"), now=T0 + 5)
+    s.worker_heartbeat(worker("w1", pid=43, name="renamed"), [], now=T0 + 5)
     found = s.read_worker("w1")
     assert found is not None
     assert (found.name, found.pid, found.started, found.last_heartbeat) == (
@@ -58,8 +58,8 @@ def test_a_first_heartbeat_registers_the_worker_and_later_ones_update_it(
         T0 + 1,
         T0 + 5,
     )
-    s.worker_heartbeat(worker("w2"), now=T0 + 3)
-    s.worker_heartbeat(worker("w3", pool="gpu"), now=T0 + 2)
+    s.worker_heartbeat(worker("w2"), [], now=T0 + 3)
+    s.worker_heartbeat(worker("w3", pool="gpu"), [], now=T0 + 2)
     # By pool, then the most recent heartbeat first.
     assert [w.id for w in s.list_workers()] == ["w3", "w1", "w2"]
     assert [w.id for w in s.list_workers(pool_name="pool")] == ["w1", "w2"]
@@ -73,7 +73,7 @@ def test_a_heartbeat_names_a_pool_that_exists(deploy_store: DeploymentStore) -> 
     s = deploy_store
     s.create_work_pool(WorkPool("gpu"))
     with pytest.raises(WorkPoolNotFound, match=r"'cpu'.*gpu"):
-        s.worker_heartbeat(worker(pool="cpu"))
+        s.worker_heartbeat(worker(pool="cpu"), [])
     assert s.list_workers() == []
 
 
@@ -82,20 +82,32 @@ def test_a_heartbeat_keeps_the_workers_runs_alive_and_reports_cancellations(
 ) -> None:
     s = deploy_store
     d = make_deployment(s)
-    mine, cancelled, other, waiting = schedule_runs(s, d, T0 + 1, T0 + 2, T0 + 3, T0 + 500)
-    assert [r.id for r in s.claim_flow_runs("pool", "w1", 2, now=T0 + 10)] == [mine, cancelled]
+    mine, cancelled, other, waiting, lost = schedule_runs(
+        s, d, T0 + 1, T0 + 2, T0 + 3, T0 + 500, T0 + 4
+    )
+    claimed = s.claim_flow_runs("pool", "w1", 2, now=T0 + 10)
+    assert [r.id for r in claimed] == [mine, cancelled]
     assert [r.id for r in s.claim_flow_runs("pool", "w2", 1, now=T0 + 10)] == [other]
     assert s.add_flow_run_state_if(mine, Running(timestamp=T0 + 11), current=[StateType.PENDING])
     asked = Cancelling(timestamp=T0 + 12)
     assert s.add_flow_run_state_if(cancelled, asked, current=[StateType.PENDING])
-    assert s.worker_heartbeat(worker("w1"), now=T0 + 20) == [cancelled]
+    assert [r.id for r in s.claim_flow_runs("pool", "w1", 1, now=T0 + 10)] == [lost]
+    # The worker names the runs it runs; the others of another worker are not its own.
+    named = [mine, cancelled, other, waiting]
+    assert s.worker_heartbeat(worker("w1"), named, now=T0 + 20) == [cancelled]
     beats = {
         run_id: run.heartbeat
-        for run_id in (mine, cancelled, other, waiting)
+        for run_id in (mine, cancelled, other, waiting, lost)
         if (run := s.read_flow_run(run_id)) is not None
     }
-    assert beats == {mine: T0 + 20, cancelled: T0 + 20, other: T0 + 10, waiting: None}
-    assert s.worker_heartbeat(worker("w2"), now=T0 + 21) == []
+    assert beats == {
+        mine: T0 + 20,
+        cancelled: T0 + 20,
+        other: T0 + 10,
+        waiting: None,
+        lost: T0 + 10,
+    }
+    assert s.worker_heartbeat(worker("w2"), [other, cancelled], now=T0 + 21) == []
 
 
 def test_the_next_due_time_is_the_soonest_scheduled_run_of_the_pool(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cadenza.utilities.formatting import format_duration
+from cadenza.utilities.formatting import format_duration, iso_utc
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,14 +90,6 @@ def echo_json_line(value: Any) -> None:
 
 
 # -- times -----------------------------------------------------------------------------
-def iso_utc(ts: float | None) -> str | None:
-    """``ts`` (seconds since the epoch) as ISO-8601 in UTC, e.g. ``2026-01-31T08:00:00.250Z``."""
-    if ts is None:
-        return None
-    moment = _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def timestamp_fields(key: str, ts: float | None) -> dict[str, Any]:
     """``{key: ISO-8601 UTC, key_epoch: seconds}`` for a JSON record."""
     return {key: iso_utc(ts), f"{key}_epoch": ts}

@@ -3,10 +3,14 @@ the embedded store for deployments, work pools and their runs."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cadenza.store.deploy_base import DeploymentStore
+
+_lock = threading.Lock()
+_http_stores: dict[tuple[str, str | None], DeploymentStore] = {}
 
 
 def get_deployment_store() -> DeploymentStore:
@@ -26,9 +30,22 @@ def get_deployment_store() -> DeploymentStore:
         store = get_store(settings.resolved_database_url)
         assert isinstance(store, SqlStore)
         return store
-    from cadenza.exceptions import CadenzaError
+    key = (settings.api_url, settings.api_key)
+    with _lock:
+        found = _http_stores.get(key)
+        if found is None:
+            from cadenza.client.http_deploy import HttpDeploymentStore
 
-    raise CadenzaError(
-        f"CADENZA_API_URL is set ({settings.api_url}), but deployments on a cadenza server "
-        "are not available in this version. Unset CADENZA_API_URL to use the local database."
-    )
+            found = _http_stores[key] = HttpDeploymentStore(settings.api_url, settings.api_key)
+        return found
+
+
+def close_clients() -> None:
+    """Close the server clients opened by :func:`get_deployment_store`."""
+    with _lock:
+        stores = list(_http_stores.values())
+        _http_stores.clear()
+    for store in stores:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()

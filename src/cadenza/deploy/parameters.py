@@ -173,13 +173,14 @@ def validate_parameters(
 
     Raises:
         ParameterTypeError: naming each parameter at fault, the type it takes, and
-            the flow's parameters.
+            the flow's parameters; its ``problems`` maps each name at fault to what
+            is wrong with it (for forms).
     """
     properties: Mapping[str, Any] = schema.get("properties") or {}
     if not properties and not schema.get("required") and schema.get("additionalProperties", True):
         return dict(values)
     known = ", ".join(f"{n} ({describe_type(p, schema)})" for n, p in properties.items()) or "none"
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     out: dict[str, Any] = {}
     for name, value in values.items():
         prop = properties.get(name)
@@ -189,13 +190,13 @@ def validate_parameters(
 
                 close = difflib.get_close_matches(name, list(properties), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(f"unknown parameter {name!r}{hint}")
+                problems[name] = f"unknown parameter {name!r}{hint}"
                 continue
             out[name] = value
             continue
         ok, converted = _check(prop, value, schema)
         if not ok:
-            problems.append(
+            problems[name] = (
                 f"parameter {name!r} must be {describe_type(prop, schema)}, got {_short(value)}"
             )
             continue
@@ -203,13 +204,15 @@ def validate_parameters(
     for name in schema.get("required") or ():
         if name not in values:
             prop = properties.get(name, {})
-            problems.append(f"missing parameter {name!r} ({describe_type(prop, schema)})")
+            problems[name] = f"missing parameter {name!r} ({describe_type(prop, schema)})"
     if problems:
-        raise ParameterTypeError(
+        error = ParameterTypeError(
             f"Invalid parameters for {owner}: "
-            + "; ".join(problems)
+            + "; ".join(problems.values())
             + f". Its parameters: {known}."
         )
+        error.problems = problems  # type: ignore[attr-defined]
+        raise error
     return out
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 
 @dataclasses.dataclass(slots=True)
@@ -73,3 +75,66 @@ def check_concurrency_limit(tag: str, limit: int) -> None:
             f"The concurrency limit of tag {tag!r} must be a whole number of 0 or more "
             f"(0 stops its task runs from running), got {limit!r}."
         )
+
+
+# -- JSON forms (``--json``, the REST API and its client) ------------------------------------
+def _times(key: str, ts: float | None) -> dict[str, Any]:
+    from cadenza.utilities.formatting import iso_utc
+
+    return {key: iso_utc(ts), f"{key}_epoch": ts}
+
+
+def worker_json(
+    w: WorkerRecord, now: float | None = None, timeout: float | None = None
+) -> dict[str, Any]:
+    """The JSON form of a worker; with ``now`` and ``timeout``, whether it is online."""
+    out: dict[str, Any] = {
+        "id": w.id,
+        "name": w.name,
+        "pool_name": w.pool_name,
+        "hostname": w.hostname,
+        "pid": w.pid,
+        **_times("started", w.started),
+        **_times("last_heartbeat", w.last_heartbeat),
+    }
+    if now is not None and timeout is not None:
+        out["online"] = w.is_online(now, timeout)
+    return out
+
+
+def worker_from_json(d: Mapping[str, Any]) -> WorkerRecord:
+    return WorkerRecord(
+        id=d["id"],
+        name=d["name"],
+        pool_name=d["pool_name"],
+        hostname=d.get("hostname"),
+        pid=d.get("pid"),
+        started=d.get("started_epoch") or 0.0,
+        last_heartbeat=d.get("last_heartbeat_epoch") or 0.0,
+    )
+
+
+def limit_json(x: ConcurrencyLimit) -> dict[str, Any]:
+    """The JSON form of a concurrency limit and its slots."""
+    return {
+        "tag": x.tag,
+        "limit": x.limit,
+        "active": x.active,
+        **_times("created", x.created),
+        "slots": [
+            {"holder": s.holder, **_times("acquired", s.acquired), **_times("expires", s.expires)}
+            for s in x.slots
+        ],
+    }
+
+
+def limit_from_json(d: Mapping[str, Any]) -> ConcurrencyLimit:
+    return ConcurrencyLimit(
+        tag=d["tag"],
+        limit=d["limit"],
+        created=d.get("created_epoch") or 0.0,
+        slots=[
+            ConcurrencySlot(s["holder"], s["acquired_epoch"], s["expires_epoch"])
+            for s in d.get("slots") or ()
+        ],
+    )

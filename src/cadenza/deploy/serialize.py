@@ -9,19 +9,11 @@ from typing import Any
 from cadenza.deploy.deployments import Deployment, DeploymentSchedule
 from cadenza.deploy.pools import WorkPool, WorkQueue
 from cadenza.deploy.schedules import schedule_from_dict
-
-
-def _iso(ts: float | None) -> str | None:
-    import datetime as dt
-
-    if ts is None:
-        return None
-    moment = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from cadenza.utilities.formatting import iso_utc
 
 
 def _times(key: str, ts: float | None) -> dict[str, Any]:
-    return {key: _iso(ts), f"{key}_epoch": ts}
+    return {key: iso_utc(ts), f"{key}_epoch": ts}
 
 
 def schedule_json(s: DeploymentSchedule) -> dict[str, Any]:
@@ -36,7 +28,11 @@ def schedule_json(s: DeploymentSchedule) -> dict[str, Any]:
 
 def schedule_from_json(d: Mapping[str, Any]) -> DeploymentSchedule:
     """Raises :class:`~cadenza.exceptions.ScheduleError` for an invalid schedule."""
-    body = {k: v for k, v in d.items() if k not in ("id", "kind", "description")}
+    body = {
+        k: v
+        for k, v in d.items()
+        if k not in ("id", "kind", "description") and (v is not None or k == "active")
+    }
     schedule, active = schedule_from_dict(body)
     return DeploymentSchedule(schedule, active=active, id=d.get("id"))
 

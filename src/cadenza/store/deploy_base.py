@@ -40,6 +40,22 @@ AUTO_SCHEDULED_PREFIX: Final = "scheduled:"
 """Idempotency keys of the runs the scheduler creates: ``scheduled:<epoch seconds>``."""
 
 
+def check_schedulable(runs: Sequence[FlowRun]) -> None:
+    """Raise unless every run can be created by :meth:`DeploymentStore.create_scheduled_flow_runs`.
+
+    Raises:
+        DeploymentError: a run has no ``deployment_id``, ``expected_start_time`` or state.
+    """
+    from cadenza.exceptions import DeploymentError
+
+    for run in runs:
+        if run.deployment_id is None or run.expected_start_time is None or run.state is None:
+            raise DeploymentError(
+                f"Flow run {run.name!r} cannot be scheduled: a run of a deployment "
+                "needs its deployment_id, expected_start_time and first state."
+            )
+
+
 class DeploymentStore(WorkerStore, ConcurrencyLimitStore, abc.ABC):
     """Where deployments, their schedules, their runs and work pools are kept, with the
     workers' heartbeats and the concurrency limits by tag (the methods of

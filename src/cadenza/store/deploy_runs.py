@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadenza.exceptions import DeploymentError, WorkQueueNotFound
+from cadenza.exceptions import WorkQueueNotFound
 from cadenza.runs import FlowRun
 from cadenza.states import Late, Pending, State, StateType
 from cadenza.store import dialects, rows
-from cadenza.store.deploy_base import ACTIVE_RUN_STATES, DeploymentStore
+from cadenza.store.deploy_base import ACTIVE_RUN_STATES, DeploymentStore, check_schedulable
 from cadenza.store.deploy_sql import iter_chunks, pool_not_found, queue_rows
 from cadenza.store.run_queries import flow_id_for, flow_run_from_row, flow_run_select
 from cadenza.store.schema import deployments, flow_runs, work_pools
@@ -52,12 +52,7 @@ class DeploymentRunsSqlMixin(DeploymentStore):
         ) -> None: ...
 
     def create_scheduled_flow_runs(self, runs: Sequence[FlowRun]) -> list[FlowRun]:
-        for run in runs:
-            if run.deployment_id is None or run.expected_start_time is None or run.state is None:
-                raise DeploymentError(
-                    f"Flow run {run.name!r} cannot be scheduled: a run of a deployment "
-                    "needs its deployment_id, expected_start_time and first state."
-                )
+        check_schedulable(runs)
         if not runs:
             return []
         flows = {r.flow_name: flow_id_for(r.flow_name) for r in runs}

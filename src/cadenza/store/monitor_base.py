@@ -20,12 +20,14 @@ class MonitorStore(abc.ABC):
     def crash_unresponsive_flow_runs(
         self, *, heartbeat_before: float, now: float | None = None, limit: int = 1000
     ) -> list[FlowRun]:
-        """End the runs claimed by a worker whose heartbeat is older than
-        ``heartbeat_before``: in one transaction, Pending and Running ones become
-        Crashed, Cancelling ones Cancelled (someone wanted them stopped, and they
-        are), at most ``limit`` of them, oldest heartbeat first.
+        """Deal with the runs claimed by a worker whose heartbeat is older than
+        ``heartbeat_before``, at most ``limit`` of them, oldest heartbeat first, in one
+        transaction: Running ones become Crashed; Cancelling ones Cancelled (someone
+        wanted them stopped, and they are); Pending ones, which never started, go
+        back to their pool (a Scheduled-type state named ``Rescheduled``, their due
+        time kept, no worker), so that another worker runs them.
 
-        Returns the runs ended, with their new state; an empty list when none.
+        Returns the runs changed, with their new state; an empty list when none.
         """
 
     @abc.abstractmethod

@@ -17,22 +17,30 @@ from collections.abc import Collection
 from cadenza.deploy.records import WorkerRecord
 from cadenza.runs import FlowRun
 
+MAX_CLAIM_WAIT = 30.0
+"""The longest wait a server grants a waiting claim, in seconds (a client asking for
+more waits this long)."""
+
 
 class WorkerStore(abc.ABC):
     """What a worker needs beyond claiming: heartbeats, waiting for due runs,
     handing runs back."""
 
     @abc.abstractmethod
-    def worker_heartbeat(self, worker: WorkerRecord, *, now: float | None = None) -> list[str]:
-        """Record that a worker, and the runs it has claimed, are alive.
+    def worker_heartbeat(
+        self, worker: WorkerRecord, flow_run_ids: Collection[str], *, now: float | None = None
+    ) -> list[str]:
+        """Record that a worker, and the runs it is running, are alive.
 
         The first heartbeat of a worker id creates its record (started at ``now``
         unless ``worker.started`` is given); later ones update its name, host, process
-        id and ``last_heartbeat``. Every flow run claimed by the worker that is Pending,
-        Running or Cancelling gets its heartbeat set to ``now``.
+        id and ``last_heartbeat``. Each run of ``flow_run_ids`` that the worker claimed
+        and that is Pending, Running or Cancelling gets its heartbeat set to ``now``
+        (a run it claimed but does not name, such as a claim whose answer was lost,
+        ages, and the monitor hands it back).
 
-        Returns the ids of the worker's runs whose cancellation was requested (in
-        state Cancelling), oldest first; an empty list when there is none.
+        Returns the ids of those runs whose cancellation was requested (in state
+        Cancelling), oldest first; an empty list when there is none.
 
         Raises:
             WorkPoolNotFound: the worker's pool does not exist (the message lists those

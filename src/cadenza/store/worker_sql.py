@@ -22,7 +22,7 @@ from cadenza.exceptions import WorkQueueNotFound
 from cadenza.runs import FlowRun
 from cadenza.states import Scheduled, State, StateType
 from cadenza.store.deploy_base import ACTIVE_RUN_STATES
-from cadenza.store.deploy_sql import pool_not_found
+from cadenza.store.deploy_sql import iter_chunks, pool_not_found
 from cadenza.store.schema import flow_runs, work_pools, workers
 from cadenza.store.worker_base import WorkerStore
 
@@ -48,9 +48,12 @@ class WorkerSqlMixin(WorkerStore):
             self, conn: Connection, table: sa.Table, states: dict[str, list[State]]
         ) -> None: ...
 
-    def worker_heartbeat(self, worker: WorkerRecord, *, now: float | None = None) -> list[str]:
+    def worker_heartbeat(
+        self, worker: WorkerRecord, flow_run_ids: Collection[str], *, now: float | None = None
+    ) -> list[str]:
         when = time.time() if now is None else now
         c = flow_runs.c
+        ids = list(dict.fromkeys(flow_run_ids))
 
         def beat(conn: Connection) -> list[str]:
             found = conn.execute(
@@ -72,18 +75,16 @@ class WorkerSqlMixin(WorkerStore):
                 conn.execute(
                     workers.insert().values(id=worker.id, started=worker.started or when, **values)
                 )
-            conn.execute(
-                flow_runs.update()
-                .where(c.worker_id == worker.id, c.state_type.in_(_ACTIVE))
-                .values(heartbeat=when)
-            )
-            return list(
-                conn.execute(
-                    sa.select(c.id)
-                    .where(c.worker_id == worker.id, c.state_type == StateType.CANCELLING.value)
-                    .order_by(c.id)
-                ).scalars()
-            )
+            cancelling: list[str] = []
+            for chunk in iter_chunks(ids):
+                mine = sa.and_(c.id.in_(chunk), c.worker_id == worker.id, c.state_type.in_(_ACTIVE))
+                conn.execute(flow_runs.update().where(mine).values(heartbeat=when))
+                cancelling.extend(
+                    conn.execute(
+                        sa.select(c.id).where(mine, c.state_type == StateType.CANCELLING.value)
+                    ).scalars()
+                )
+            return sorted(cancelling)
 
         return self._transaction(beat)
 

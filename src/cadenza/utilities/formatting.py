@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """``ts`` (seconds since the epoch) as ISO-8601 in UTC, e.g. ``2026-01-31T08:00:00.250Z``."""
+    if ts is None:
+        return None
+    moment = _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
 
 def format_duration(seconds: float | None) -> str:
     """A short duration: ``850ms``, ``1.2s``, ``3m04s``, ``2h05m``, ``3d04h``; ``-`` if None."""

@@ -119,6 +119,7 @@ def test_cancel_stops_a_running_flow_in_its_process(
         "code": "INVALID_STATE",
         "message": f"Flow run {run['name']!r} is Cancelled: only runs that have not "
         "finished can be cancelled.",
+        "error_type": "RunStateError",
     }
 
 
@@ -224,6 +225,7 @@ def test_cancel_refuses_finished_and_unknown_runs(api: Api, store: SqlStore) -> 
         "code": "INVALID_STATE",
         "message": "Flow run 'done-run' is Completed: only runs that have not finished can "
         "be cancelled.",
+        "error_type": "RunStateError",
     }
     assert api.post("/flow_runs/nope/cancel", expect=404)["code"] == "NOT_FOUND"
     cancelling = record(store, make.flow_run(), Pending(), Cancelling())

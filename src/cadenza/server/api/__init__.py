@@ -11,13 +11,18 @@ from fastapi import APIRouter, Depends
 from cadenza.server.api import (
     actions,
     artifacts,
+    concurrency_limits,
+    deployments,
     events,
     flow_runs,
     flows,
     health,
     logs,
+    scheduled_runs,
     stats,
     task_runs,
+    work_pools,
+    workers,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -28,7 +33,8 @@ def build_router() -> APIRouter:
     router.include_router(health.router)
     protected = APIRouter(dependencies=[Depends(check_api_key)], responses=responses(401))
     # stats before flow_runs: "/flow_runs/stats" is not the flow run of id "stats".
-    for module in (stats, flow_runs, task_runs, logs, artifacts, flows, actions, events):
+    modules = (stats, scheduled_runs, flow_runs, task_runs, logs, artifacts, flows, actions)
+    for module in (*modules, events, deployments, work_pools, workers, concurrency_limits):
         protected.include_router(module.router)
     router.include_router(protected)
     return router

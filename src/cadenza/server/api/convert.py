@@ -101,6 +101,13 @@ def _flow_run_fields(run: runs.FlowRun) -> dict[str, Any]:
         "hostname": run.hostname,
         "pid": run.pid,
         "entrypoint": run.entrypoint,
+        "deployment_id": run.deployment_id,
+        "work_pool_name": run.work_pool_name,
+        "work_queue_name": run.work_queue_name,
+        **_times("expected_start_time", run.expected_start_time),
+        "idempotency_key": run.idempotency_key,
+        "worker_id": run.worker_id,
+        **_times("heartbeat", run.heartbeat),
     }
 
 

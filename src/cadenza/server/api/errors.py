@@ -17,7 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadenza.exceptions import (
     CadenzaError,
+    ObjectAlreadyExists,
     ObjectNotFound,
+    ParameterTypeError,
     RunStateError,
     StoreCorruptError,
     StoreError,
@@ -58,6 +60,9 @@ class ErrorBody(BaseModel):
     """What went wrong and, where possible, what to do."""
     details: list[ErrorDetail] | None = None
     """For invalid parameters, each parameter at fault."""
+    error_type: str | None = None
+    """The name of cadenza's exception class behind the error (``WorkPoolNotFound``...),
+    so that a client raises the same error."""
 
 
 class ApiError(CadenzaError):
@@ -92,17 +97,22 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "An invalid parameter (code INVALID_PARAMETER_VALUE).",
         401: "A missing or wrong API key (code UNAUTHENTICATED).",
         404: "No such object (code NOT_FOUND).",
-        409: "The run is not in a state that allows this (code INVALID_STATE).",
+        409: "The run is not in a state that allows this (code INVALID_STATE), or the "
+        "object exists already (code CONFLICT).",
         413: "The request is too large (code PAYLOAD_TOO_LARGE).",
         503: "The store cannot be read or written (code STORE_UNAVAILABLE).",
     }
     return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
 
 
-def error_response(code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    code: str, message: str, details: Any = None, *, error_type: str | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    if error_type is not None:
+        body["error_type"] = error_type
     return JSONResponse(body, status_code=ERROR_CODE_TO_HTTP_STATUS[code])
 
 
@@ -111,6 +121,10 @@ def _code_for(exc: Exception) -> str:
         return "NOT_FOUND"
     if isinstance(exc, RunStateError):
         return "INVALID_STATE"
+    if isinstance(exc, ObjectAlreadyExists):
+        return "CONFLICT"
+    if isinstance(exc, ParameterTypeError):
+        return "INVALID_PARAMETER_VALUE"
     if isinstance(exc, StoreFullError):
         return "STORE_FULL"
     if isinstance(exc, StoreSchemaError | StoreCorruptError | StoreError):
@@ -170,7 +184,8 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _code_for(exc)
         if code == "INTERNAL_ERROR":
             logger.error("Error in %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(code, str(exc))
+        own = type(exc).__module__ == "cadenza.exceptions"
+        return error_response(code, str(exc), error_type=type(exc).__name__ if own else None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -85,6 +85,18 @@ class FlowRun(BaseModel):
     pid: int | None
     entrypoint: str | None
     """Where the flow function lives (``path/file.py:function`` or ``module:function``)."""
+    deployment_id: str | None = None
+    """The deployment the run was created from (null for a flow called directly)."""
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    expected_start_time: str | None = None
+    """When a run of a deployment is due to start."""
+    expected_start_time_epoch: float | None = None
+    idempotency_key: str | None = None
+    worker_id: str | None = None
+    """The worker that claimed the run."""
+    heartbeat: str | None = None
+    heartbeat_epoch: float | None = None
 
 
 class FlowRunDetail(FlowRun):

@@ -1,7 +1,8 @@
 """The web UI: server-rendered pages over the run store.
 
 Pages (one module each): the dashboard ``/``, flow runs ``/runs``, a flow run
-``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, and the
+``/runs/{id}``, a task run ``/task-runs/{id}``, artifacts ``/artifacts``, deployments
+``/deployments`` and ``/deployments/{id}``, work pools ``/work-pools``, and the
 login page when the server has an API key. What the pages fetch while open lives
 under ``/ui/`` (timeline data, log tail, state polling), static files under
 ``/ui/static/``. Routes are thin: they call the store and render a template.
@@ -17,6 +18,7 @@ from cadenza.server.ui import (
     artifacts,
     auth,
     dashboard,
+    deployments,
     logs,
     run_page,
     runs_list,
@@ -38,6 +40,7 @@ def build_router() -> APIRouter:
         run_page,
         task_page,
         artifacts,
+        deployments,
         timeline,
         logs,
         actions,

@@ -16,6 +16,7 @@ from cadenza.cli.output import CliError, echo_json
 from cadenza.cli.runs import runs
 from cadenza.cli.server import server
 from cadenza.cli.work_pool import work_pool
+from cadenza.cli.worker import worker
 
 
 class CadenzaGroup(click.Group):
@@ -47,6 +48,7 @@ cli.add_command(server)
 cli.add_command(deploy_command)
 cli.add_command(deployment)
 cli.add_command(work_pool)
+cli.add_command(worker)
 
 
 @cli.command("version")

@@ -97,3 +97,21 @@ def terminate(run: FlowRun, *, own: str = "this process") -> tuple[bool, str]:
         return False, f"SIGTERM could not be sent to pid {pid}: {exc.strerror or exc}"
     logger.info("Sent SIGTERM to pid %s to cancel flow run %s.", pid, run.id)
     return True, ""
+
+
+def process_gone(run: FlowRun) -> bool:
+    """Whether the process recorded on ``run`` is known to have ended: it ran on this
+    machine, and no process has its id any more, or the one that has it started after
+    the run's latest attempt (its id was reused). False when it cannot be known (another
+    machine, no process recorded). ``run`` needs its history."""
+    pid, host = run.pid, run.hostname
+    if not pid or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, and another user's: gone only if its id was reused
+    started = process_start_time(pid)
+    return started is not None and started > _recorded_alive(run) + _SLACK

@@ -35,6 +35,7 @@ async def supervise(service: Service, app: Any, pause: float = 5.0) -> None:
 
 def default_services() -> list[Service]:
     """The services a server runs (later features add theirs here)."""
+    from cadenza.server.services.monitor import MonitorService
     from cadenza.server.services.scheduler import SchedulerService
 
-    return [SchedulerService()]
+    return [SchedulerService(), MonitorService()]

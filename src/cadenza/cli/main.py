@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cadenza.cli.artifacts import artifacts
+from cadenza.cli.concurrency import concurrency_limit
 from cadenza.cli.db import db
 from cadenza.cli.deploy import deploy_command
 from cadenza.cli.deployment import deployment
@@ -49,6 +50,7 @@ cli.add_command(deploy_command)
 cli.add_command(deployment)
 cli.add_command(work_pool)
 cli.add_command(worker)
+cli.add_command(concurrency_limit)
 
 
 @cli.command("version")

@@ -108,6 +108,12 @@ def test_a_heartbeat_keeps_the_workers_runs_alive_and_reports_cancellations(
         lost: T0 + 10,
     }
     assert s.worker_heartbeat(worker("w2"), [other, cancelled], now=T0 + 21) == []
+    # A cancellation asked while the run's process recorded Running is still one.
+    assert s.add_flow_run_state_if(mine, Cancelling(timestamp=T0 + 22), current=[StateType.RUNNING])
+    assert s.add_flow_run_state_if(
+        mine, Running(name="Retrying", timestamp=T0 + 23), current=[StateType.CANCELLING]
+    )
+    assert s.worker_heartbeat(worker("w1"), named, now=T0 + 24) == sorted([mine, cancelled])
 
 
 def test_the_next_due_time_is_the_soonest_scheduled_run_of_the_pool(

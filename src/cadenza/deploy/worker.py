@@ -325,24 +325,37 @@ class Worker:
     def _take_spare(self, run: FlowRun) -> subprocess.Popen[bytes] | None:
         """The process started ahead, given ``run``; None when there is none (or it died)."""
         spare, self._spare = self._spare, None
-        if spare is None or spare.poll() is not None or spare.stdin is None:
+        if spare is None:
+            return None
+        if spare.poll() is not None or spare.stdin is None:
+            for pipe in (spare.stdin, spare.stdout):
+                if pipe is not None:
+                    pipe.close()
             return None
         try:
             spare.stdin.write(f"{run.id}\n".encode())
             spare.stdin.close()
         except OSError:
             _signal_group(spare, signal.SIGKILL)
+            spare.wait()
+            if spare.stdout is not None:
+                spare.stdout.close()
             return None
         return spare
 
     def _drop_spare(self) -> None:
         spare, self._spare = self._spare, None
-        if spare is not None and spare.stdin is not None:
-            try:
+        if spare is None:
+            return
+        try:
+            if spare.stdin is not None:
                 spare.stdin.close()  # it exits on an empty input
-                spare.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                _signal_group(spare, signal.SIGKILL)
+            spare.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            _signal_group(spare, signal.SIGKILL)
+            spare.wait()
+        if spare.stdout is not None:
+            spare.stdout.close()
 
     def _start_run(self, run: FlowRun) -> None:
         # The process started ahead moves to the deployment's folder itself.
@@ -387,8 +400,9 @@ class Worker:
         proc, run = process.proc, process.run
         assert proc.stdout is not None
         prefix = f"{run.name} | "
-        for raw in proc.stdout:
-            self._print(prefix + raw.decode("utf-8", "replace").rstrip("\n"))
+        with proc.stdout:
+            for raw in proc.stdout:
+                self._print(prefix + raw.decode("utf-8", "replace").rstrip("\n"))
         code = proc.wait()
         process.ended()
         try:

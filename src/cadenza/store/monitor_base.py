@@ -20,14 +20,13 @@ class MonitorStore(abc.ABC):
     def crash_unresponsive_flow_runs(
         self, *, heartbeat_before: float, now: float | None = None, limit: int = 1000
     ) -> list[FlowRun]:
-        """Deal with the runs claimed by a worker whose heartbeat is older than
+        """End the runs claimed by a worker whose heartbeat is older than
         ``heartbeat_before``, at most ``limit`` of them, oldest heartbeat first, in one
-        transaction: Running ones become Crashed; Cancelling ones Cancelled (someone
-        wanted them stopped, and they are); Pending ones, which never started, go
-        back to their pool (a Scheduled-type state named ``Rescheduled``, their due
-        time kept, no worker), so that another worker runs them.
+        transaction: Pending and Running ones become Crashed (a Pending run may have
+        started: its process may have died before its Running state was recorded),
+        Cancelling ones Cancelled (someone wanted them stopped, and they are).
 
-        Returns the runs changed, with their new state; an empty list when none.
+        Returns the runs ended, with their new state; an empty list when none.
         """
 
     @abc.abstractmethod

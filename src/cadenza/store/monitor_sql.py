@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadenza.runs import FlowRun
-from cadenza.states import AwaitingRetry, Cancelled, Crashed, Scheduled, State, StateType
+from cadenza.states import AwaitingRetry, Cancelled, Crashed, State, StateType
 from cadenza.store import rows
 from cadenza.store.deploy_base import ACTIVE_RUN_STATES
 from cadenza.store.deploy_runs import _read_runs
@@ -64,7 +64,6 @@ class MonitorSqlMixin(MonitorStore):
             if not found:
                 return []
             states: dict[str, list[State]] = {}
-            back: list[str] = []
             for run_id, state_type, heartbeat in found:
                 since = dt.datetime.fromtimestamp(heartbeat, dt.UTC).isoformat(timespec="seconds")
                 why = (
@@ -73,18 +72,10 @@ class MonitorSqlMixin(MonitorStore):
                 )
                 if state_type == StateType.CANCELLING.value:
                     end = Cancelled(message=f"Cancelled. {why}", timestamp=when)
-                elif state_type == StateType.PENDING.value:
-                    message = f"{why} The run had not started: back to its pool."
-                    end = Scheduled(name="Rescheduled", message=message, timestamp=when)
-                    back.append(run_id)
                 else:
                     end = Crashed(message=why, timestamp=when)
                 states[run_id] = [end]
             self._append_states(conn, flow_runs, states)
-            if back:
-                conn.execute(
-                    flow_runs.update().where(c.id.in_(back)).values(worker_id=None, heartbeat=None)
-                )
             return _read_runs(conn, list(states))
 
         return self._transaction(crash)

@@ -37,10 +37,11 @@ class WorkerStore(abc.ABC):
         id and ``last_heartbeat``. Each run of ``flow_run_ids`` that the worker claimed
         and that is Pending, Running or Cancelling gets its heartbeat set to ``now``
         (a run it claimed but does not name, such as a claim whose answer was lost,
-        ages, and the monitor hands it back).
+        ages, and the monitor crashes it).
 
-        Returns the ids of those runs whose cancellation was requested (in state
-        Cancelling), oldest first; an empty list when there is none.
+        Returns the ids of those runs whose cancellation was requested (a Cancelling
+        state recorded since they were last Scheduled, even if their process recorded
+        another state right after it), oldest first; an empty list when there is none.
 
         Raises:
             WorkPoolNotFound: the worker's pool does not exist (the message lists those

@@ -21,6 +21,7 @@ from cadenza.deploy.records import WorkerRecord
 from cadenza.exceptions import WorkQueueNotFound
 from cadenza.runs import FlowRun
 from cadenza.states import Scheduled, State, StateType
+from cadenza.store import rows
 from cadenza.store.deploy_base import ACTIVE_RUN_STATES
 from cadenza.store.deploy_sql import iter_chunks, pool_not_found
 from cadenza.store.schema import flow_runs, work_pools, workers
@@ -79,11 +80,11 @@ class WorkerSqlMixin(WorkerStore):
             for chunk in iter_chunks(ids):
                 mine = sa.and_(c.id.in_(chunk), c.worker_id == worker.id, c.state_type.in_(_ACTIVE))
                 conn.execute(flow_runs.update().where(mine).values(heartbeat=when))
-                cancelling.extend(
-                    conn.execute(
-                        sa.select(c.id).where(mine, c.state_type == StateType.CANCELLING.value)
-                    ).scalars()
-                )
+                for run_id, history, created, start, end in conn.execute(
+                    sa.select(c.id, c.history, c.created, c.start_time, c.end_time).where(mine)
+                ):
+                    if cancel_requested(rows.load_history(history, created, start, end)):
+                        cancelling.append(run_id)
             return sorted(cancelling)
 
         return self._transaction(beat)
@@ -165,6 +166,18 @@ class WorkerSqlMixin(WorkerStore):
             return True
 
         return self._transaction(release)
+
+
+def cancel_requested(history: list[State]) -> bool:
+    """Whether a Cancelling state was recorded since the run was last Scheduled: its
+    cancellation was asked for and not carried out (a state the run's process recorded
+    at the same time, such as Running, may have followed it)."""
+    for state in reversed(history):
+        if state.type is StateType.CANCELLING:
+            return True
+        if state.type is StateType.SCHEDULED:
+            return False
+    return False
 
 
 def check_claimable(store: DeploymentStore, pool_name: str, queues: Collection[str] | None) -> None:

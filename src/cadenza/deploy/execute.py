@@ -153,15 +153,25 @@ def exit_with_parent(parent_pid: int) -> None:
         sys.exit(1)
 
 
+_NO_RUN = "00000000-0000-7000-8000-000000000000"
+
+
 def warm_up() -> None:
-    """Load what running a flow run needs (the store, the engine, the reporter), so that
-    a process started ahead of its run starts the run at once."""
+    """Load what running a flow run needs (the store, the engine, the reporter, their
+    connections to the database or the server), so that a process started ahead of its
+    run starts the run at once.
+
+    Raises:
+        CadenzaError: the store or the server cannot be reached (the run, once known,
+            reports it).
+    """
     from cadenza.client import get_deployment_store
     from cadenza.engine import flow_engine
     from cadenza.reporting import get_reporter
 
-    get_deployment_store()
-    get_reporter()
+    store = get_deployment_store()
+    get_reporter().check()
+    store.read_flow_run(_NO_RUN)  # opens the connection the run's reads then use
     del flow_engine
 
 

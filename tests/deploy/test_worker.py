@@ -28,14 +28,6 @@ from tests.deploy.worker_helpers import (
 
 
 @pytest.fixture
-def traces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "traces"
-    folder.mkdir()
-    monkeypatch.setenv("TEST_TRACES", str(folder))
-    return folder
-
-
-@pytest.fixture
 def flows(flow_file: Callable[[str], Path], traces: Path) -> Path:
     return flow_file(FLOWS)
 

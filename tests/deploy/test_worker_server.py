@@ -19,16 +19,15 @@ from cadenza.server.services.scheduler import SchedulerService
 from cadenza.settings import reset_settings
 from cadenza.states import StateType
 from cadenza.store.sql import SqlStore
-from tests.deploy.worker_helpers import FAST, FLOWS, WorkerProcess, deploy, ended, wait_for
+from tests.deploy.worker_helpers import (
+    FAST,
+    FLOWS,
+    WorkerProcess,
+    deploy,
+    ended,
+    wait_for,
+)
 from tests.server.api.conftest import LiveServer
-
-
-@pytest.fixture
-def traces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "traces"
-    folder.mkdir()
-    monkeypatch.setenv("TEST_TRACES", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -77,16 +77,13 @@ def inspect_command(tag: str, as_json: bool) -> None:
         cadenza concurrency-limit inspect gpu
     """
     from cadenza.cli.output import echo_json, local_time
+    from cadenza.deploy.concurrency import limit_not_found
     from cadenza.deploy.records import limit_json
 
     store = deployment_store()
     found = store.read_concurrency_limit(tag)
     if found is None:
-        tags = ", ".join(x.tag for x in store.list_concurrency_limits()) or "none yet"
-        raise CliError(
-            f"Tag {tag!r} has no concurrency limit. Tags with one: {tags}. "
-            f"Set one with `cadenza concurrency-limit create {tag} N`."
-        )
+        raise limit_not_found(store, tag)
     if as_json:
         echo_json(limit_json(found))
         return

@@ -20,7 +20,7 @@ import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from cadenza.exceptions import ConcurrencyLimitError
+from cadenza.exceptions import ConcurrencyLimitError, ConcurrencyLimitNotFound
 
 if TYPE_CHECKING:
     from cadenza.context import FlowRunContext
@@ -31,6 +31,16 @@ logger = logging.getLogger("cadenza.task_runs")
 _FIRST_PAUSE = 0.05
 _MAX_PAUSE = 1.0
 """Seconds between two attempts to take a slot, growing from the first to the most."""
+
+
+def limit_not_found(store: DeploymentStore, tag: str) -> ConcurrencyLimitNotFound:
+    """The error for a tag without a limit, listing the tags that have one."""
+    tags = [x.tag for x in store.list_concurrency_limits()]
+    listed = ", ".join(tags[:20]) + (" ..." if len(tags) > 20 else "") if tags else "none yet"
+    return ConcurrencyLimitNotFound(
+        f"Tag {tag!r} has no concurrency limit. Tags with one: {listed}. "
+        f"Set one with `cadenza concurrency-limit create {tag} N`."
+    )
 
 
 def _store() -> DeploymentStore:

@@ -6,24 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import JSONResponse, Response
 
+from cadenza.deploy.concurrency import limit_not_found
 from cadenza.deploy.records import limit_json
-from cadenza.exceptions import ConcurrencyLimitNotFound
 from cadenza.server.api.deps import get_store
 from cadenza.server.api.errors import responses
 from cadenza.server.api.worker_models import AcquireBody, LimitBody, ReleaseSlotsBody, RenewBody
 from cadenza.store.deploy_base import DeploymentStore
 
 router = APIRouter(tags=["concurrency limits"])
-
-
-def limit_not_found(store: DeploymentStore, tag: str) -> ConcurrencyLimitNotFound:
-    """The error for a tag without a limit, listing the tags that have one."""
-    tags = [x.tag for x in store.list_concurrency_limits()]
-    listed = ", ".join(tags[:20]) + (" ..." if len(tags) > 20 else "") if tags else "none yet"
-    return ConcurrencyLimitNotFound(
-        f"Tag {tag!r} has no concurrency limit. Tags with one: {listed}. "
-        f"Set one with `cadenza concurrency-limit create {tag} N`."
-    )
 
 
 @router.get("/concurrency_limits")

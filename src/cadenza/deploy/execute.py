@@ -178,11 +178,12 @@ def warm_up() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command ``python -m cadenza.deploy.execute RUN_ID [--parent-pid PID]``;
     returns the exit code. With ``--parent-pid``, the process ends when that parent
-    does (see :func:`exit_with_parent`). A RUN_ID of ``-`` starts a process ahead of
-    its run: it loads what a run needs, then reads the run's id from its standard
-    input (a worker keeps one such process ready, so that a run starts without the
-    cost of starting Python and importing cadenza); it exits when the input closes
-    without an id."""
+    does (see :func:`exit_with_parent`), and says on its output when it has loaded what
+    a run needs (see :mod:`cadenza.deploy.spare`). A RUN_ID of ``-`` starts a process
+    ahead of its run: it loads what a run needs, then reads the run's id from its
+    standard input (a worker keeps one such process ready, so that a run starts
+    without the cost of starting Python and importing cadenza); it exits when the
+    input closes without an id."""
     args = list(sys.argv[1:] if argv is None else argv)
     parent: int | None = None
     if len(args) == 3 and args[1] == "--parent-pid" and args[2].isdigit():
@@ -200,11 +201,18 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     run_id = args[0]
-    if run_id == "-":
+    if parent is not None:
+        # Tell the worker this process has loaded what a run needs (it paces the
+        # processes it starts by this), then, started ahead, wait for the run's id.
+        from cadenza.deploy.spare import READY
+
         try:
             warm_up()
         except CadenzaError:
             pass  # reported when the run is read, with the run's id
+        sys.stdout.buffer.write(READY + b"\n")
+        sys.stdout.flush()
+    if run_id == "-":
         run_id = sys.stdin.readline().strip()
         if not run_id:
             return 0

@@ -10,7 +10,9 @@
   subprocess of its own session, in the deployment's folder, with the worker's
   ``CADENZA_*`` settings; its output is printed prefixed with the run's name. The
   subprocess dies with the worker (Linux), so a run never outlives the worker that
-  heartbeats for it.
+  heartbeats for it. One process is started ahead (:mod:`cadenza.deploy.spare`), and
+  runs are claimed one per ready process, so a run starts at once and a burst of due
+  runs does not start dozens of processes at once.
 * Every ``CADENZA_HEARTBEAT_INTERVAL`` seconds it sends a heartbeat for itself and its
   runs; the answer names its runs whose cancellation was requested, which it stops:
   SIGTERM to the run's process group, SIGKILL after a grace period. A subprocess
@@ -38,6 +40,7 @@ from collections.abc import Callable, Collection
 from typing import IO, TYPE_CHECKING, Any
 
 from cadenza.deploy.records import WorkerRecord
+from cadenza.deploy.spare import READY, Spare
 from cadenza.exceptions import ObjectNotFound, WorkerError
 from cadenza.states import Cancelled, Crashed, State, StateType
 from cadenza.utilities.ids import uuid7
@@ -79,6 +82,8 @@ class RunProcess:
     def __init__(self, run: FlowRun, proc: subprocess.Popen[bytes]) -> None:
         self.run = run
         self.proc = proc
+        self.ready = False
+        """Whether it has loaded what a run needs (printed :data:`~cadenza.deploy.spare.READY`)."""
         self.cancelling = False
         """Whether it was told to stop because its run is being cancelled."""
         self.hand_back = False
@@ -179,9 +184,10 @@ class Worker:
             started=time.time(),
         )
         self._claim_wait = settings.worker_poll_interval if self.local else LONG_POLL
+        self._cpus = max(os.cpu_count() or 1, 1)
         self._env = settings_environment(settings)
         self._processes: dict[str, RunProcess] = {}
-        self._spare: subprocess.Popen[bytes] | None = None
+        self._spare = Spare(lambda: self._popen("-", None))
         self._lock = threading.Lock()
         self._print_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -255,6 +261,13 @@ class Worker:
         return self._done.wait(timeout)
 
     # -- claiming and starting runs ---------------------------------------------------------------
+    def _starting(self) -> int:
+        """How many processes are still loading what a run needs."""
+        self._spare.ready(0.0)
+        with self._lock:
+            loading = sum(not p.ready for p in self._processes.values())
+        return loading + (1 if self._spare.starting else 0)
+
     def _free(self) -> int:
         if self.limit is None:
             return CLAIM_BATCH
@@ -263,13 +276,22 @@ class Worker:
 
     def _claim_loop(self) -> None:
         failures = 0
+        poll = self.settings.worker_poll_interval
         while not self._stopping.is_set():
-            self._prepare_spare()
             free = self._free()
             if free <= 0:
-                self._changed.wait(self.settings.worker_poll_interval)
+                self._changed.wait(poll)
                 self._changed.clear()
                 continue
+            self._spare.ensure()
+            # No more runs while as many processes are starting as there are CPUs: a
+            # burst of due runs starts as fast as processes can, never dozens at once.
+            room = self._cpus - self._starting()
+            if room <= 0:
+                self._changed.wait(poll)
+                self._changed.clear()
+                continue
+            free = min(free, room)
             try:
                 runs = self.store.claim_flow_runs_waiting(
                     self.pool_name, self.id, free, wait=self._claim_wait, queues=self.queues
@@ -311,55 +333,10 @@ class Worker:
             start_new_session=True,
         )
 
-    def _prepare_spare(self) -> None:
-        """Start a process ahead of the next run, which loads what a run needs and
-        waits for the run's id (started from the claiming thread, whose end would kill
-        it: see :func:`cadenza.deploy.execute.exit_with_parent`)."""
-        if self._spare is not None or self._stopping.is_set():
-            return
-        try:
-            self._spare = self._popen("-", None)
-        except OSError as exc:
-            logger.debug("Could not start a process ahead of the next run: %s", exc)
-
-    def _take_spare(self, run: FlowRun) -> subprocess.Popen[bytes] | None:
-        """The process started ahead, given ``run``; None when there is none (or it died)."""
-        spare, self._spare = self._spare, None
-        if spare is None:
-            return None
-        if spare.poll() is not None or spare.stdin is None:
-            for pipe in (spare.stdin, spare.stdout):
-                if pipe is not None:
-                    pipe.close()
-            return None
-        try:
-            spare.stdin.write(f"{run.id}\n".encode())
-            spare.stdin.close()
-        except OSError:
-            _signal_group(spare, signal.SIGKILL)
-            spare.wait()
-            if spare.stdout is not None:
-                spare.stdout.close()
-            return None
-        return spare
-
-    def _drop_spare(self) -> None:
-        spare, self._spare = self._spare, None
-        if spare is None:
-            return
-        try:
-            if spare.stdin is not None:
-                spare.stdin.close()  # it exits on an empty input
-            spare.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            _signal_group(spare, signal.SIGKILL)
-            spare.wait()
-        if spare.stdout is not None:
-            spare.stdout.close()
-
     def _start_run(self, run: FlowRun) -> None:
         # The process started ahead moves to the deployment's folder itself.
-        proc = self._take_spare(run)
+        taken = self._spare.take(run.id)
+        proc, ready = taken if taken is not None else (None, False)
         try:
             if proc is None:
                 proc = self._popen(run.id, self._folder(run))
@@ -369,6 +346,7 @@ class Worker:
             self._end_unfinished(run.id, Crashed(message=message))
             return
         process = RunProcess(run, proc)
+        process.ready = ready
         with self._lock:
             self._processes[run.id] = process
         self.started_runs += 1
@@ -402,7 +380,12 @@ class Worker:
         prefix = f"{run.name} | "
         with proc.stdout:
             for raw in proc.stdout:
+                if not process.ready and raw.rstrip() == READY:
+                    process.ready = True
+                    self._changed.set()
+                    continue
                 self._print(prefix + raw.decode("utf-8", "replace").rstrip("\n"))
+        process.ready = True
         code = proc.wait()
         process.ended()
         try:
@@ -501,7 +484,7 @@ class Worker:
     # -- stopping -------------------------------------------------------------------------------
     def _shut_down(self) -> None:
         self._stopping.set()
-        self._drop_spare()
+        self._spare.drop()
         deadline = time.monotonic() + self.shutdown_timeout
         if self.running:
             logger.info(

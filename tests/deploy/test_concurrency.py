@@ -257,3 +257,38 @@ def test_async_task_runs_wait_for_a_slot_without_blocking_the_loop(cadenza_home:
 
     assert asyncio.run(gather()) == [0, 1, 2, 3]
     assert max(peak) == 1
+
+
+def test_the_concurrency_limit_commands(cadenza_home: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cadenza.cli.main import cli
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["concurrency-limit", *args])
+        return result.exit_code, result.output
+
+    assert run("ls") == (
+        0,
+        "No concurrency limits: set one with `cadenza concurrency-limit create TAG N`.\n",
+    )
+    assert run("create", "gpu", "2") == (
+        0,
+        "Task runs tagged 'gpu': at most 2 at once (0 running now).\n",
+    )
+    assert get_deployment_store().acquire_concurrency_slots(["gpu"], "t-1", ttl=60)
+    code, out = run("ls")
+    assert (code, out.split()) == (0, ["TAG", "LIMIT", "ACTIVE", "gpu", "2", "1"])
+    code, out = run("inspect", "gpu", "--json")
+    body = json.loads(out)
+    assert (body["tag"], body["limit"], body["active"]) == ("gpu", 2, 1)
+    assert [s["holder"] for s in body["slots"]] == ["t-1"]
+    code, out = run("inspect", "cpu")
+    assert code == 1
+    assert "Tag 'cpu' has no concurrency limit. Tags with one: gpu." in out
+    code, out = run("create", "gpu", "--", "-1")
+    assert code == 1 and "must be a whole number of 0 or more" in out
+    assert run("delete", "gpu") == (0, "Removed the concurrency limit of tag 'gpu'.\n")
+    assert run("delete", "gpu")[0] == 1

@@ -268,3 +268,25 @@ def test_a_run_that_ignores_sigterm_is_killed_after_the_grace_period(
     )
     assert worker.wait_stopped(0)
     assert not thread.is_alive()
+
+
+def test_worker_ls_lists_the_workers_with_their_heartbeat(store: SqlStore) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cadenza.cli.main import cli
+    from cadenza.deploy.records import WorkerRecord
+
+    empty = CliRunner().invoke(cli, ["worker", "ls"])
+    assert empty.output == "No workers: start one with `cadenza worker start --pool NAME`.\n"
+    now = time.time()
+    store.worker_heartbeat(WorkerRecord("w-1", "box:1", "pool", "box", 1), [], now=now)
+    store.worker_heartbeat(WorkerRecord("w-2", "box:2", "pool", "box", 2), [], now=now - 3600)
+    table = CliRunner().invoke(cli, ["worker", "ls", "--pool", "pool"])
+    lines = table.output.splitlines()
+    assert lines[0].split() == ["WORKER", "POOL", "STATUS", "HOST", "PID", "LAST", "HEARTBEAT"]
+    assert lines[1].split()[:5] == ["box:1", "pool", "online", "box", "1"]
+    assert lines[2].split()[:5] == ["box:2", "pool", "offline", "box", "2"]
+    listed = json.loads(CliRunner().invoke(cli, ["worker", "ls", "--json"]).output)
+    assert [(w["id"], w["online"]) for w in listed] == [("w-1", True), ("w-2", False)]

@@ -109,3 +109,28 @@ def test_the_servers_monitor_retries_the_run_of_a_killed_worker(
     assert done.state is not None and done.state.type is StateType.COMPLETED
     names = [s.name for s in done.history or ()]
     assert names[-5:] == ["Crashed", "AwaitingRetry", "Pending", "Running", "Completed"]
+
+
+def test_cancelling_through_the_server_stops_a_run_on_a_worker(
+    server: SqlStore,
+    flow_file: Callable[[str], Path],
+    traces: Path,
+    workers: Callable[..., WorkerProcess],
+) -> None:
+    from click.testing import CliRunner
+
+    from cadenza.cli.main import cli
+
+    path = flow_file(FLOWS)
+    d = deploy(server, path, "sleeper")
+    (run,) = server.create_scheduled_flow_runs([new_deployment_run(d, time.time())])
+    workers()
+    wait_for(lambda: (traces / f"started-{run.id}").exists(), 60, "the run to start")
+    answer = CliRunner().invoke(cli, ["runs", "cancel", run.id, "--json"], catch_exceptions=False)
+    assert answer.exit_code == 0, answer.output
+    assert '"flow_run_id": "' + run.id in answer.output
+    done = wait_for(lambda: ended(server, run.id), 60, "the run to end")
+    assert done.state is not None and done.state.type is StateType.CANCELLED
+    again = CliRunner().invoke(cli, ["runs", "cancel", run.id])
+    assert again.exit_code == 1
+    assert "is Cancelled: only runs that have not finished can be cancelled" in again.output

@@ -250,23 +250,21 @@ class Flow(Generic[P, R]):
             DeploymentError, ScheduleError, ParameterTypeError: an invalid option,
                 named, before anything is saved.
         """
-        from cadenza.deploy.deployments import (
-            build_deployment,
-            save_and_schedule,
-            schedules_from_options,
-        )
+        from cadenza.deploy.deployments import deployment_from_options, save_and_schedule
 
-        given = schedules_from_options(
-            cron=cron, interval=interval, rrule=rrule, timezone=timezone, anchor_date=anchor_date
-        )
-        deployment = build_deployment(
+        deployment = deployment_from_options(
             self,
             name,
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            anchor_date=anchor_date,
+            schedules=schedules,
             work_pool_name=work_pool_name,
             work_queue_name=work_queue_name,
             entrypoint=entrypoint,
             path=path,
-            schedules=[*given, *(schedules or [])],
             parameters=parameters,
             tags=tags,
             description=description,

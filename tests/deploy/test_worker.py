@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,6 +45,7 @@ def workers(cadenza_home: Path, traces: Path) -> Iterator[Callable[..., WorkerPr
     yield start
     for w in started:
         w.stop()
+        print(f"--- output of worker {w.args}:\n{w.output()}")  # shown when a test fails
 
 
 @pytest.mark.slow
@@ -82,6 +84,9 @@ def test_two_workers_never_run_a_run_twice(
     assert "started on work pool 'pool'" in a.output() + b.output()
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="runs die with their worker on Linux"
+)
 def test_a_killed_worker_crashes_its_run_and_the_retry_succeeds_elsewhere(
     store: SqlStore, flows: Path, traces: Path, workers: Callable[..., WorkerProcess]
 ) -> None:
@@ -196,7 +201,6 @@ def test_a_worker_refuses_an_unknown_pool(
     cadenza_home: Path, traces: Path, store: SqlStore
 ) -> None:
     import subprocess
-    import sys
 
     from tests.deploy.worker_helpers import FAST
 
@@ -228,11 +232,12 @@ def test_a_scheduled_run_starts_within_a_second_of_its_time(
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, dead but not reaped yet, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
 def test_a_run_that_ignores_sigterm_is_killed_after_the_grace_period(

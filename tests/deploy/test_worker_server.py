@@ -67,6 +67,7 @@ def workers(
     yield start
     for w in started:
         w.stop()
+        print(f"--- output of worker {w.args}:\n{w.output()}")  # shown when a test fails
 
 
 def test_a_worker_of_a_server_runs_a_run_at_its_time(

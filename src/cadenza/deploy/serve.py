@@ -13,14 +13,11 @@ stay: serving again picks them up, with its catch-up policy for the runs missed.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cadenza.deploy.deployments import Deployment
-    from cadenza.deploy.schedules import Schedule
     from cadenza.flows import Flow
     from cadenza.settings import Settings
     from cadenza.store.deploy_base import DeploymentStore
@@ -37,54 +34,24 @@ def serve_queue_name(flow_name: str, name: str) -> str:
 
 
 def prepare(
-    flow: Flow[Any, Any],
-    name: str,
-    *,
-    store: DeploymentStore,
-    cron: str | list[str] | None = None,
-    interval: float | dt.timedelta | list[Any] | None = None,
-    rrule: str | list[str] | None = None,
-    timezone: str | None = None,
-    anchor_date: dt.datetime | None = None,
-    schedules: list[Schedule] | None = None,
-    parameters: Mapping[str, Any] | None = None,
-    tags: Iterable[str] = (),
-    description: str | None = None,
-    version: str | None = None,
-    paused: bool = False,
-    catchup: str = "all",
+    flow: Flow[Any, Any], name: str, *, store: DeploymentStore, **options: Any
 ) -> Deployment:
     """Save the served deployment of ``flow`` (its pool and queue created when missing)
-    and create its first scheduled runs; returns it.
+    and create its first scheduled runs; returns it. ``options`` are those of
+    :meth:`Flow.deploy <cadenza.flows.Flow.deploy>` but the pool, queue, entrypoint
+    and folder (schedules, parameters, tags, description, version, paused, catchup).
 
     Raises:
         DeploymentError, ScheduleError, ParameterTypeError: an invalid option, before
             anything is saved.
     """
-    from cadenza.deploy.deployments import (
-        build_deployment,
-        save_and_schedule,
-        schedules_from_options,
-    )
+    from cadenza.deploy.deployments import deployment_from_options, save_and_schedule
     from cadenza.deploy.pools import WorkPool, WorkQueue
     from cadenza.exceptions import ObjectAlreadyExists
 
     queue = serve_queue_name(flow.name, name)
-    given = schedules_from_options(
-        cron=cron, interval=interval, rrule=rrule, timezone=timezone, anchor_date=anchor_date
-    )
-    deployment = build_deployment(
-        flow,
-        name,
-        work_pool_name=SERVE_POOL,
-        work_queue_name=queue,
-        schedules=[*given, *(schedules or [])],
-        parameters=parameters,
-        tags=tags,
-        description=description,
-        version=version,
-        paused=paused,
-        catchup=catchup,
+    deployment = deployment_from_options(
+        flow, name, work_pool_name=SERVE_POOL, work_queue_name=queue, **options
     )
     if store.read_work_pool(SERVE_POOL) is None:
         try:

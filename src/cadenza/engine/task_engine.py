@@ -319,7 +319,7 @@ class TaskRunEngine:
         try:
             if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
                 return self.finish()
-            attempt = 1
+            attempt = task_run.run_count = 1
             self.state = task_run.state = state = quick_state(_RUNNING, "Running", _now())
             emit(TaskRunStateChanged(task_run.id, state))
             while True:
@@ -335,7 +335,7 @@ class TaskRunEngine:
                         break
                     if delay > 0:
                         time.sleep(delay)
-                    attempt += 1
+                    attempt = task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.state = task_run.state = state = self.completed(result)
@@ -356,7 +356,7 @@ class TaskRunEngine:
         try:
             if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
                 return self.finish()
-            attempt = 1
+            attempt = self.task_run.run_count = 1
             self.set_state(Running())
             while True:
                 try:
@@ -366,7 +366,7 @@ class TaskRunEngine:
                     if delay is None:
                         break
                     await _sleep(delay)
-                    attempt += 1
+                    attempt = self.task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.set_state(self.completed(result))

@@ -31,6 +31,7 @@ from cadenza import (
     unmapped,
 )
 from cadenza.context import FlowRunContext
+from cadenza.registry import validate
 from cadenza.runtime import flow_run
 from cadenza.settings import get_settings
 from examples.taxi.download import TLC_URL, MonthFile, download_month, is_url, locate_month
@@ -106,7 +107,7 @@ def resolve_month(year: int | None, month: int | None, months_back: int) -> tupl
     if year is not None or month is not None:
         raise ValueError(
             f"Give both year and month (got year={year}, month={month}), or neither: "
-            "then the run validates on the month before its scheduled time."
+            "then the months are picked from the run's scheduled time (see months_back)."
         )
     when = flow_run.scheduled_start_time
     year, month = training_month_for(when, months_back)
@@ -182,6 +183,7 @@ def train_duration_model(
             before the month of the scheduled time (1: the month that ended last), and
             train on the month before that.
     """
+    validate.model_name(model_name)  # a bad name fails before the training, not after
     year, month = resolve_month(year, month, months_back)
     check_month(year, month)
     months = [(year, month), next_month(year, month)]

@@ -18,8 +18,10 @@ from examples.taxi.registry import promote
 
 import cadenza
 from cadenza import flow
+from cadenza.exceptions import InvalidModelError
 from cadenza.registry.client import RegistryClient
 from cadenza.registry.pyfunc import PythonModel
+from cadenza.store import get_store
 from examples.taxi import DataQuality, MonthTrips, train_duration_model, write_month
 from tests.examples.taxi.conftest import ROWS
 
@@ -154,3 +156,10 @@ def test_a_champion_that_cannot_be_scored_keeps_its_alias() -> None:
     assert f"cadenza models alias {NAME} {new} champion" in promotion.reason
     assert client.get_model_version_by_alias(NAME, "champion").version == champion
     assert client.get_model_version_by_alias(NAME, "challenger").version == new
+
+
+def test_a_bad_model_name_fails_before_any_training(months_dir: Path) -> None:
+    with pytest.raises(InvalidModelError, match="'taxi/duration' holds '/'"):
+        train_duration_model(2023, 1, source=months_dir, model_name="taxi/duration")
+    (run,) = get_store().list_flow_runs()
+    assert get_store().list_task_runs(run.id) == []

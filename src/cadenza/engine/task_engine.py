@@ -371,7 +371,7 @@ class TaskRunEngine:
                 return self.finish()
             if task_run.tags and not self.take_slots():
                 return self.finish()
-            attempt = 1
+            attempt = task_run.run_count = 1
             self.state = task_run.state = state = quick_state(_RUNNING, "Running", _now())
             emit(TaskRunStateChanged(task_run.id, state))
             while True:
@@ -387,7 +387,7 @@ class TaskRunEngine:
                         break
                     if delay > 0:
                         time.sleep(delay)
-                    attempt += 1
+                    attempt = task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.state = task_run.state = state = self.completed(result)
@@ -412,7 +412,7 @@ class TaskRunEngine:
                 return self.finish()
             if self.task_run.tags and not await self.take_slots_async():
                 return self.finish()
-            attempt = 1
+            attempt = self.task_run.run_count = 1
             self.set_state(Running())
             while True:
                 try:
@@ -422,7 +422,7 @@ class TaskRunEngine:
                     if delay is None:
                         break
                     await _sleep(delay)
-                    attempt += 1
+                    attempt = self.task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.set_state(self.completed(result))

@@ -1,10 +1,10 @@
 """Start latency and throughput of workers, measured with real processes.
 
-Standalone (not a test, so that no timing is asserted; meant to move into bench/):
+A standalone benchmark of cadenza alone (Prefect's process worker is not run beside it yet):
 
-    python tests/deploy/bench_workers.py                 # both figures, embedded store
-    python tests/deploy/bench_workers.py --server        # the same through a server
-    python tests/deploy/bench_workers.py --runs 100 --burst 200 --workers 4 --json out.json
+    python bench/workers.py                 # both figures, embedded store
+    python bench/workers.py --server        # the same through a server
+    python bench/workers.py --runs 100 --burst 200 --workers 4 --json out.json
 
 * start latency: one idle worker (``cadenza worker start``) and ``--runs`` runs of a
   one-line flow scheduled ahead, ``--spacing`` seconds apart; for each, the time from its

@@ -117,6 +117,8 @@ class Session:
         )
         if run.recorded is not None and run.tasks:
             line += f"   task runs recorded {run.recorded:,}/{run.tasks:,}"
+        elif run.recorded is not None and "points" in run.figures:
+            line += f"   metric points recorded {run.recorded:,}/{run.figures['points']:,}"
         if run.lingering:
             line += "   (stopped processes it left running)"
         if not run.ok:

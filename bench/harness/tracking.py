@@ -87,8 +87,11 @@ def _local(session: Session, workload: str, name: str, n: int) -> list[ProcessRu
 
 
 def _call_note(runs: list[ProcessRun], what: str) -> str:
+    """``what`` and the median time of the calls alone, from inside the processes."""
     seconds = median_of(runs, _seconds("calls_seconds"))
-    return "" if seconds is None else f"{what} {seconds:.3f} s"
+    if seconds is None:
+        return ""
+    return f"{what} {seconds:,.2f} s" if seconds >= 1 else f"{what} {seconds * 1000:.1f} ms"
 
 
 def log_metric(session: Session) -> list[Row]:
@@ -99,8 +102,10 @@ def log_metric(session: Session) -> list[Row]:
     for name in session.names_for("mlflow"):
         runs = _local(session, "log_metric", name, plan.points)
         local[name], problem = figure(runs, _seconds("done_seconds"))
-        what = {"plain": "list + executemany; the appends", "cadenza": "the calls alone"}
-        local_notes[name] = problem or _call_note(runs, what.get(name, "the calls"))
+        if name == "plain":
+            local_notes[name] = problem or "list + executemany"
+        else:
+            local_notes[name] = problem or _call_note(runs, "the calls alone")
     rows = [
         Row(
             "log_metric_s",

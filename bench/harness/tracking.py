@@ -82,8 +82,19 @@ def _reps(session: Session, name: str) -> range:
     return range(session.plan.reps_for(name))
 
 
-def _local(session: Session, workload: str, name: str, n: int) -> list[ProcessRun]:
-    return [counted_run(session, workload, workload, name, n) for _ in _reps(session, name)]
+def _to_durable(
+    session: Session, workload: str, calls: str, plain: str
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Seconds to durable of ``workload`` at the plan's points on each framework, and the
+    notes: ``plain`` for plain Python, ``calls`` and their time for the others."""
+    values: dict[str, float | None] = dict.fromkeys(NO_TRACKING)
+    notes = dict(NO_TRACKING)
+    n = session.plan.tracking.points
+    for name in session.names_for("mlflow"):
+        runs = [counted_run(session, workload, workload, name, n) for _ in _reps(session, name)]
+        values[name], problem = figure(runs, _seconds("done_seconds"))
+        notes[name] = problem or (plain if name == "plain" else _call_note(runs, calls))
+    return values, notes
 
 
 def _call_note(runs: list[ProcessRun], what: str) -> str:
@@ -97,15 +108,7 @@ def _call_note(runs: list[ProcessRun], what: str) -> str:
 def log_metric(session: Session) -> list[Row]:
     """N single ``log_metric`` calls to durable, on the embedded database and on a server."""
     plan = session.plan.tracking
-    local: dict[str, float | None] = dict.fromkeys(NO_TRACKING)
-    local_notes = dict(NO_TRACKING)
-    for name in session.names_for("mlflow"):
-        runs = _local(session, "log_metric", name, plan.points)
-        local[name], problem = figure(runs, _seconds("done_seconds"))
-        if name == "plain":
-            local_notes[name] = problem or "list + executemany"
-        else:
-            local_notes[name] = problem or _call_note(runs, "the calls alone")
+    local, local_notes = _to_durable(session, "log_metric", "the calls alone", "list + executemany")
     rows = [
         Row(
             "log_metric_s",
@@ -172,7 +175,7 @@ def _against_server(session: Session, name: str, plan: TrackingPlan) -> tuple[fl
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         runs.append(run)
-    value, problem = figure(runs, lambda run: run.figures.get("done_seconds"), 1e6 / n)
+    value, problem = figure(runs, _seconds("done_seconds"), 1e6 / n)
     if problem:
         return None, problem
     if name == "cadenza":
@@ -183,12 +186,7 @@ def _against_server(session: Session, name: str, plan: TrackingPlan) -> tuple[fl
 def log_batch(session: Session) -> list[Row]:
     """N points in one call, to durable."""
     plan = session.plan.tracking
-    values: dict[str, float | None] = dict.fromkeys(NO_TRACKING)
-    notes = dict(NO_TRACKING)
-    for name in session.names_for("mlflow"):
-        runs = _local(session, "log_batch", name, plan.points)
-        values[name], problem = figure(runs, _seconds("done_seconds"))
-        notes[name] = problem or _call_note(runs, "executemany" if name == "plain" else "the call")
+    values, notes = _to_durable(session, "log_batch", "the call", "executemany")
     return [
         Row(
             "log_batch_s",

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from cadenza.deploy.deployments import Deployment
-from cadenza.deploy.pools import WorkPool, WorkQueue
 from cadenza.runs import FlowRun
 from cadenza.states import State, StateType
 from cadenza.store.concurrency_base import ConcurrencyLimitStore
 from cadenza.store.worker_base import WorkerStore
+
+if TYPE_CHECKING:
+    from cadenza.deploy.deployments import Deployment
+    from cadenza.deploy.pools import WorkPool, WorkQueue
 
 
 class _Unset:

@@ -183,15 +183,19 @@ class SqlStore(
             if not names:
                 return False
             self._verify_schema(conn, names)
+            self._note_automations(conn)
             return True
 
         def create_schema(conn: Connection) -> None:
             dialects.lock_for_schema_setup(conn)
             if check(conn):  # another process created it meanwhile
                 return
-            metadata.create_all(conn)
+            # The database has no table and this transaction holds the schema lock:
+            # nothing to look up before each CREATE.
+            metadata.create_all(conn, checkfirst=False)
             alembic_version.create(conn)
             conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
+            self._note_automations(None)
 
         if self._transaction(check, readonly=True):
             return

@@ -20,6 +20,7 @@ from cadenza.store.sql import SqlStore
 from tests.deploy.worker_helpers import (
     FLOWS,
     WorkerProcess,
+    completed,
     deploy,
     ended,
     run_now,
@@ -101,7 +102,7 @@ def test_a_killed_worker_crashes_its_run_and_the_retry_succeeds_elsewhere(
     # The run's process died with its worker: nothing runs it any more.
     wait_for(lambda: not _alive(child), 30, "the run's process to die with its worker")
     workers("--name", "second")
-    done = wait_for(lambda: ended(store, run_id), 120, "the retry to end")
+    done = wait_for(lambda: completed(store, run_id), 120, "the retry to complete")
     assert done.state is not None
     assert done.state.type is StateType.COMPLETED
     names = [s.name for s in done.history or ()]

@@ -23,6 +23,7 @@ from tests.deploy.worker_helpers import (
     FAST,
     FLOWS,
     WorkerProcess,
+    completed,
     deploy,
     ended,
     wait_for,
@@ -106,7 +107,7 @@ def test_the_servers_monitor_retries_the_run_of_a_killed_worker(
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     workers("--name", "second")
-    done = wait_for(lambda: ended(server, run.id), 120, "the retry")
+    done = wait_for(lambda: completed(server, run.id), 120, "the retry to complete")
     assert done.state is not None and done.state.type is StateType.COMPLETED
     names = [s.name for s in done.history or ()]
     assert names[-5:] == ["Crashed", "AwaitingRetry", "Pending", "Running", "Completed"]

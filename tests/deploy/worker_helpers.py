@@ -113,6 +113,14 @@ def ended(store: DeploymentStore, run_id: str) -> FlowRun | None:
     return run if run is not None and run.state is not None and run.state.is_final() else None
 
 
+def completed(store: DeploymentStore, run_id: str) -> FlowRun | None:
+    """The run, once it is Completed (a crashed run waiting for its retry is Crashed
+    for a moment before it is scheduled again)."""
+    run = store.read_flow_run(run_id)
+    done = run is not None and run.state is not None
+    return run if done and run.state.type is StateType.COMPLETED else None
+
+
 class WorkerProcess:
     """``cadenza worker start`` in a process of its own, as a user starts it."""
 

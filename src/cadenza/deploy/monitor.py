@@ -124,15 +124,25 @@ class Monitor:
                 run.id,
                 run.state.name if run.state is not None else "changed",
             )
+        self._retry(when, report)
         report.orphaned = self.end_orphaned_runs(when)
-        retried = store.reschedule_crashed_flow_runs(crashed_since=when - RETRY_WINDOW, now=when)
-        report.retried = len(retried)
-        for run in retried:
-            logger.info("Flow run %r (%s) crashed; it runs again.", run.name, run.id)
+        if report.orphaned:
+            self._retry(when, report)
         report.forgotten_workers = store.delete_stale_workers(
             heartbeat_before=when - FORGET_WORKERS_AFTER
         )
         return report
+
+    def _retry(self, when: float, report: MonitorReport) -> None:
+        """Schedule again the crashed runs that have retries left: right after crashing
+        them, so that a crashed run waiting for its retry is seen Crashed for as short
+        a time as can be."""
+        retried = self.store.reschedule_crashed_flow_runs(
+            crashed_since=when - RETRY_WINDOW, now=when
+        )
+        report.retried += len(retried)
+        for run in retried:
+            logger.info("Flow run %r (%s) crashed; it runs again.", run.name, run.id)
 
     def end_orphaned_runs(self, now: float) -> int:
         """End the unfinished runs without a worker whose process on this machine is

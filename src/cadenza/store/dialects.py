@@ -46,8 +46,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def insert_ignore(table: sa.Table, dialect_name: str) -> Any:
-    """``INSERT`` that skips rows whose primary key exists already."""
-    return dialect_insert(table, dialect_name).on_conflict_do_nothing()
+    """``INSERT`` that skips rows whose primary key (or another unique key) exists
+    already; its result's ``rowcount`` is the number of rows inserted, also on
+    PostgreSQL (where SQLAlchemy keeps the count of an INSERT only when asked)."""
+    statement = dialect_insert(table, dialect_name).on_conflict_do_nothing()
+    return statement.execution_options(preserve_rowcount=True)
 
 
 def lock_for_schema_setup(conn: sa.Connection) -> None:

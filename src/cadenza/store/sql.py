@@ -298,7 +298,8 @@ class SqlStore(
                 # state of the batch through the update path, which skips the
                 # states a run's history holds already.
                 for run_id, history in zip(created, histories, strict=True):
-                    states.setdefault(run_id, []).extend(history)
+                    if history:
+                        states.setdefault(run_id, []).extend(history)
         if states:
             self._append_states(conn, table, states)
 
@@ -364,9 +365,11 @@ class SqlStore(
         c = table.c
         for i in range(0, len(ids), _CHUNK):
             found = conn.execute(
-                sa.select(c.id, c.history, c.created, c.start_time, c.end_time).where(
-                    c.id.in_(ids[i : i + _CHUNK])
-                )
+                sa.select(c.id, c.history, c.created, c.start_time, c.end_time)
+                .where(c.id.in_(ids[i : i + _CHUNK]))
+                # PostgreSQL: no other writer changes the rows between this read and the
+                # write of their merged histories. SQLite holds the write lock already.
+                .with_for_update()
             ).all()
             for rid, text, created, start_time, end_time in found:
                 columns = merged(text, created, start_time, end_time, states[rid])

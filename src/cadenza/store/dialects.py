@@ -73,6 +73,21 @@ def is_busy(exc: BaseException) -> bool:
     return "could not serialize access" in msg or "deadlock detected" in msg
 
 
+_RACES = ("23505", "23503")  # unique_violation, foreign_key_violation
+
+
+def is_race(exc: BaseException) -> bool:
+    """True for a PostgreSQL error that a concurrent transaction may have caused: a
+    unique key that another writer committed after this transaction looked for it, or a
+    row it refers to that another writer deleted. Running the transaction again
+    (briefly) turns it into the answer it would have given had it come second: the
+    domain's "exists already" or "not found", an update instead of an insert.
+
+    SQLite serializes writers (``BEGIN IMMEDIATE``), so no such race happens there.
+    """
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _RACES
+
+
 def translate(exc: sa.exc.SQLAlchemyError, where: str) -> StoreError:
     """Turn a driver error into cadenza's own error, saying what to do."""
     msg = str(getattr(exc, "orig", exc))

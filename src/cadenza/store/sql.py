@@ -60,6 +60,9 @@ from cadenza.store.tracking_sql import TrackingSqlMixin
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
 _CHUNK = 500
+_MAX_RACE_RETRIES = 3
+"""Attempts again after a constraint error that a concurrent writer may have caused
+(see :func:`dialects.is_race`); one is enough unless writers keep racing."""
 _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
@@ -132,10 +135,12 @@ class SqlStore(
     # -- transactions ------------------------------------------------------------------
     def _transaction(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T:
         """Run ``fn`` in a write transaction (a read transaction when ``readonly``),
-        retrying while another writer keeps the database busy."""
+        retrying while another writer keeps the database busy, and (PostgreSQL) after a
+        constraint error that a writer committing first may have caused."""
         self._check_open()
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.01
+        races = 0
         engine: Any = self.engine
         if readonly:
             engine = engine.execution_options(cadenza_readonly=True)
@@ -147,6 +152,10 @@ class SqlStore(
                 if dialects.is_busy(exc) and time.monotonic() < deadline:
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 1.0)
+                    continue
+                if dialects.is_race(exc) and races < _MAX_RACE_RETRIES:
+                    # Another writer committed first: the next attempt sees its rows.
+                    races += 1
                     continue
                 raise dialects.translate(exc, self._where) from exc
 

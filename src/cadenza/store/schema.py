@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0008"
+SCHEMA_VERSION = "0009"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -31,10 +31,17 @@ ID = sa.String(36)
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def UserText(length: int) -> sa.types.TypeEngine[str]:
+    """A text users give without a limit (a name, a version, a path): ``VARCHAR(length)``
+    on SQLite, which keeps any length, and ``TEXT`` on PostgreSQL (schema 0009), which
+    would refuse a longer value and stop the writer."""
+    return sa.String(length).with_variant(sa.Text(), "postgresql")
+
+
 def _state_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("state_type", sa.String(16)),
-        sa.Column("state_name", sa.String(32)),
+        sa.Column("state_name", UserText(32)),
         sa.Column("state_message", sa.Text),
         sa.Column("state_timestamp", sa.Float),
         sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
@@ -51,7 +58,7 @@ flows = sa.Table(
     "flows",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("name", UserText(255), nullable=False, unique=True),
     sa.Column("created", sa.Float, nullable=False),
 )
 
@@ -60,19 +67,19 @@ flow_runs = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     sa.Column("flow_id", ID, sa.ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
     sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("parent_flow_run_id", ID),
     sa.Column("parent_task_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
-    sa.Column("version", sa.String(255)),
+    sa.Column("version", UserText(255)),
     sa.Column("hostname", sa.String(255)),
     sa.Column("pid", sa.Integer),
     *_state_columns(),
     # Where the flow function lives ("path/to/file.py:function" or "module:function"),
     # to run it again; NULL in runs of schema 0002 and older.
-    sa.Column("entrypoint", sa.String(1024)),
+    sa.Column("entrypoint", UserText(1024)),
     # Runs of a deployment (schema 0007): which deployment, pool and queue they belong
     # to, when they are due (the scheduled time), the key that makes the scheduler's
     # inserts idempotent, the worker that claimed them and its last sign of life.
@@ -80,7 +87,7 @@ flow_runs = sa.Table(
     sa.Column("work_pool_name", sa.String(255)),
     sa.Column("work_queue_name", sa.String(255)),
     sa.Column("expected_start_time", sa.Float),
-    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("idempotency_key", UserText(255)),
     sa.Column("worker_id", ID),
     sa.Column("heartbeat", sa.Float),
     # Each index ends with the id, so that a filter on its first column gives the runs
@@ -121,14 +128,14 @@ task_runs = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     sa.Column("flow_run_id", ID, sa.ForeignKey("flow_runs.id", ondelete="CASCADE")),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("task_key", sa.String(512), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
+    sa.Column("task_key", UserText(512), nullable=False),
     sa.Column("dynamic_key", sa.Integer, nullable=False, server_default="0"),
     sa.Column("kind", sa.String(16), nullable=False, server_default="task"),
     sa.Column("subflow_run_id", ID),
     sa.Column("parent_task_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
-    sa.Column("version", sa.String(255)),
+    sa.Column("version", UserText(255)),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("inputs", sa.Text),
     *_state_columns(),
@@ -142,7 +149,7 @@ logs = sa.Table(
     sa.Column("flow_run_id", ID),
     sa.Column("task_run_id", ID),
     sa.Column("level", sa.Integer, nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("timestamp", sa.Float, nullable=False),
     # A digest of the line (runs, level, logger, message, and which of several alike
@@ -182,7 +189,8 @@ experiments = sa.Table(
     metadata,
     # Derived from the name (experiment_id_for), the same in every database.
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    # The experiment of a flow's runs is named after the flow: as long as its name.
+    sa.Column("name", UserText(255), nullable=False, unique=True),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("description", sa.Text),
 )
@@ -498,11 +506,11 @@ deployments = sa.Table(
     "deployments",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("flow_name", sa.String(255), nullable=False),
+    sa.Column("flow_name", UserText(255), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("entrypoint", sa.String(1024), nullable=False),
+    sa.Column("entrypoint", UserText(1024), nullable=False),
     # The folder the flow runs in (relative paths of the entrypoint start there).
-    sa.Column("path", sa.String(1024)),
+    sa.Column("path", UserText(1024)),
     sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
     # The JSON schema of the flow's parameters (from its signature), to check the
     # parameters of a run before it is created and to build the UI's form.
@@ -511,7 +519,7 @@ deployments = sa.Table(
     sa.Column("work_queue_name", sa.String(255), nullable=False, server_default="default"),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("description", sa.Text),
-    sa.Column("version", sa.String(255)),
+    sa.Column("version", UserText(255)),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("concurrency_limit", sa.Integer),
     sa.Column("catchup", sa.String(16), nullable=False, server_default="all"),

@@ -11,15 +11,40 @@ from cadenza.exceptions import StoreCorruptError, StoreError, StoreFullError
 
 
 def create_engine(url: str) -> Engine:
-    """An engine for ``url`` with cadenza's connection settings applied."""
-    u = sa.engine.make_url(url)
+    """An engine for ``url`` with cadenza's connection settings applied.
+
+    Raises:
+        StoreError: the URL's database driver is not installed.
+    """
+    u = postgres_driver(sa.engine.make_url(url))
     if u.get_backend_name() == "sqlite":
         engine = sa.create_engine(
             u, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(u, pool_pre_ping=True, pool_size=8)
+    try:
+        return sa.create_engine(u, pool_pre_ping=True, pool_size=8)
+    except ImportError as exc:
+        raise StoreError(
+            f"The database driver of {u.render_as_string()} is not installed ({exc}). "
+            "For PostgreSQL, install cadenza's postgres extra (pip install "
+            "'cadenza[postgres]', the psycopg driver) and use a URL of the form "
+            "postgresql+psycopg://user:password@host:5432/database."
+        ) from exc
+
+
+def postgres_driver(url: sa.URL) -> sa.URL:
+    """``url`` with the psycopg driver when it names PostgreSQL without a driver
+    (``postgresql://`` or ``postgres://``) and psycopg is installed, as with cadenza's
+    postgres extra; SQLAlchemy would pick psycopg2 otherwise."""
+    if url.drivername not in ("postgresql", "postgres"):
+        return url
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is not None:
+        return url.set(drivername="postgresql+psycopg")
+    return url.set(drivername="postgresql")
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -23,8 +23,11 @@ def create_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # psycopg takes %s placeholders as well as %(name)s ones: positional, rows of the
+    # writer go to the driver as tuples, as with SQLite (see execute_rows).
+    options = {"paramstyle": "format"} if u.get_driver_name() == "psycopg" else {}
     try:
-        return sa.create_engine(u, pool_pre_ping=True, pool_size=8)
+        return sa.create_engine(u, pool_pre_ping=True, pool_size=8, **options)
     except ImportError as exc:
         raise StoreError(
             f"The database driver of {u.render_as_string()} is not installed ({exc}). "
@@ -139,6 +142,7 @@ def translate(exc: sa.exc.SQLAlchemyError, where: str) -> StoreError:
 
 
 _compiled: dict[tuple[int, str, tuple[str, ...]], tuple[Any, str]] = {}
+_POSITIONAL = ("qmark", "format")
 
 
 def execute_rows(
@@ -147,13 +151,15 @@ def execute_rows(
     """Execute ``statement`` (an INSERT, or an UPDATE whose parameters are bindparams
     named ``columns``) once per row of ``rows``, tuples in ``columns`` order.
 
-    With a positional driver (SQLite) the statement is compiled once and the tuples go
-    to the driver's ``executemany`` as they are, which skips SQLAlchemy's per-row
-    parameter processing; other drivers get dictionaries. Returns the number of rows
-    changed as the driver reports it (-1 when it does not know).
+    With a positional paramstyle (SQLite's qmark, and psycopg's format as
+    :func:`create_engine` sets it) the statement is compiled once and the tuples go to
+    the driver's ``executemany`` as they are, which skips SQLAlchemy's per-row parameter
+    processing (a third of the time of 10,000 rows on PostgreSQL); other drivers get
+    dictionaries. Returns the number of rows changed as the driver reports it (-1 when
+    it does not know).
     """
     dialect = conn.dialect
-    if dialect.paramstyle == "qmark":
+    if dialect.paramstyle in _POSITIONAL:
         key = (id(statement), dialect.name, columns)
         cached = _compiled.get(key)
         if cached is None:
@@ -174,7 +180,10 @@ def floor_div(column: Any, divisor: float, dialect_name: str) -> Any:
     if dialect_name == "sqlite":
         # CAST truncates toward zero, which is floor for the positive times stored.
         return sa.cast(column / divisor, sa.BigInteger)
-    return sa.cast(sa.func.floor(column / divisor), sa.BigInteger)
+    # The divisor is written into the SQL: the expression is then the same text in the
+    # SELECT and the GROUP BY (two bound parameters would make them differ).
+    divisor_sql = sa.literal(float(divisor), sa.Float, literal_execute=True)
+    return sa.cast(sa.func.floor(column / divisor_sql), sa.BigInteger)
 
 
 def least(a: Any, b: Any, dialect_name: str) -> Any:

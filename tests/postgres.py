@@ -49,48 +49,31 @@ class PostgresDatabases:
         schema = f"t{next(self._counter):05d}"
         with self._scratch.connect() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        return self.url_of(schema)
+        return self._url_of(schema)
 
-    def fresh_database(self) -> str:
-        """The URL of a new, empty database of its own (dropped with :meth:`drop`)."""
-        name = f"{self.database}_{next(self._counter):05d}"
-        with self._admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        return self.server_url.set(database=name).render_as_string(hide_password=False)
-
-    def url_of(self, schema: str) -> str:
+    def _url_of(self, schema: str) -> str:
         query = {**self.url.query, "options": f"-csearch_path={schema}"}
         return self.url.set(query=query).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
-        """Drop the schema or database of ``url`` made by this object, with what is in it.
+        """Drop the schema of ``url`` (made by :meth:`fresh_url`) with what is in it.
 
-        Connections still open to it do not stop this: a schema is dropped unless one of
-        them holds a lock in it (then it is left to go with the scratch database), and a
-        database is dropped with its connections ended.
+        Connections still open to it do not stop this, unless one of them holds a lock
+        in it: the schema is then left to go with the scratch database.
         """
-        u = sa.engine.make_url(url)
-        if u.database != self.database:
-            with self._admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
-            return
-        schema = str(u.query["options"]).split("=", 1)[1]
+        schema = str(sa.engine.make_url(url).query["options"]).split("=", 1)[1]
         try:
             with self._scratch.connect() as conn:
                 conn.exec_driver_sql("SET lock_timeout = '5s'")
                 conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         except sa.exc.OperationalError:
-            pass  # a lock held by a store the test left open: dropped at the end
+            pass  # a lock held by a store the test left open
 
     def close(self) -> None:
+        """Drop the scratch database, ending the connections still open to it."""
         self._scratch.dispose()
         with self._admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-            for (name,) in conn.exec_driver_sql(
-                "SELECT datname FROM pg_database WHERE datname LIKE %(p)s",
-                {"p": f"{self.database}\\_%"},
-            ):
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._admin.dispose()
 
 

@@ -212,3 +212,75 @@ def test_no_automation_no_hook_means_no_notification_work(monkeypatch: pytest.Mo
         plain()
     assert calls == []
     assert runtime._notifiers == {}
+
+
+def _count_store_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The calls of the store's "is any automation enabled?" query, counted."""
+    from cadenza.store.sql import SqlStore
+
+    calls: list[str] = []
+    asked = SqlStore.has_enabled_automations
+
+    def counted(self: SqlStore) -> bool:
+        calls.append(self.url)
+        return asked(self)
+
+    monkeypatch.setattr(SqlStore, "has_enabled_automations", counted)
+    return calls
+
+
+def test_runs_ending_after_the_store_opened_do_not_ask_for_automations_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _count_store_checks(monkeypatch)
+
+    @flow
+    def plain() -> int:
+        return 1
+
+    for _ in range(3):
+        plain()  # the first run creates the database: it knows there is no automation
+    assert calls == []
+
+
+def test_an_automation_in_an_existing_database_acts_on_the_first_run(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cadenza.reporting import reset_reporter
+
+    create_channel(WebhookChannel("hook", url=receiver.url))
+    create_automation("to-hook", states="Completed", channels="hook")
+    reset_reporter()  # as a new process would: the store opens again, nothing is cached
+    calls = _count_store_checks(monkeypatch)
+
+    @flow
+    def fine() -> int:
+        return 42
+
+    assert fine() == 42
+    assert flush(20)
+    assert [m.automation_name for m in delivery_history()] == ["to-hook"]
+    assert calls == []  # read while the store opened
+
+
+def test_an_automation_made_through_the_store_acts_on_the_next_run(receiver: Receiver) -> None:
+    from cadenza.notify.automations import Automation, FlowRunStateTrigger
+    from cadenza.store import get_store
+    from cadenza.store.sql import SqlStore
+
+    @flow
+    def fine() -> int:
+        return 42
+
+    fine()  # opens the store: no automation yet
+    store = get_store()
+    assert isinstance(store, SqlStore)
+    store.create_channel(WebhookChannel("hook", url=receiver.url))
+    store.create_automation(Automation("to-hook", FlowRunStateTrigger(["Completed"]), ["hook"]))
+    fine()
+    assert flush(20)
+    assert [m.automation_name for m in delivery_history()] == ["to-hook"]
+    assert store.set_automation_enabled("to-hook", False) is True
+    fine()
+    assert flush(20)
+    assert len(delivery_history()) == 1

@@ -2,12 +2,12 @@
 queueing hooks' messages, and delivering them from a background thread.
 
 Embedded mode (no server): when a flow run reaches its final state, the engine calls
-:func:`flow_run_finished`, which checks (one cached query) whether any automation is
-enabled; if so, a background thread evaluates the automations for that run, queues
-the messages in the database's outbox and delivers them. The run's return is not
-delayed. At exit the thread is given ``CADENZA_NOTIFY_FLUSH_TIMEOUT`` seconds to
-finish; what it did not deliver stays in the outbox, for any later process or a
-server to deliver.
+:func:`flow_run_finished`, which checks (one cached query, answered by the store
+when it opened) whether any automation is enabled; if so, a background thread
+evaluates the automations for that run, queues the messages in the database's outbox
+and delivers them. The run's return is not delayed. At exit the thread is given
+``CADENZA_NOTIFY_FLUSH_TIMEOUT`` seconds to finish; what it did not deliver stays in
+the outbox, for any later process or a server to deliver.
 
 With ``CADENZA_API_URL`` set, the server evaluates the automations; hooks' requests
 are posted to it from the background thread, which tries again while the server is
@@ -264,6 +264,13 @@ def has_enabled_automations(store: Any) -> bool:
     answer = bool(store.has_enabled_automations())
     _has_automations[url] = (now + AUTOMATIONS_CACHE_SECONDS, answer)
     return answer
+
+
+def remember_automations(url: str, enabled: bool) -> None:
+    """Take the answer for the store at ``url`` from the store itself, which read it
+    (or created the empty database) while it opened: the first runs to finish in a
+    process do not ask again."""
+    _has_automations[url] = (time.monotonic() + AUTOMATIONS_CACHE_SECONDS, enabled)
 
 
 def forget_automations_cache() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -10,21 +11,25 @@ import sqlalchemy as sa
 from cadenza.runs import Artifact
 from cadenza.store.schema import artifacts
 
-_older = artifacts.alias("older")
-_version = (
-    sa.select(sa.func.count())
-    .select_from(_older)
-    .where(_older.c.key == artifacts.c.key, _older.c.id <= artifacts.c.id)
-    .correlate(artifacts)
-    .scalar_subquery()
-    .label("version")
-)
-"""An artifact's rank among those of its key, oldest first, from 1 (0 without a key)."""
+
+@functools.cache
+def _version() -> Any:
+    """An artifact's rank among those of its key, oldest first, from 1 (0 without a key);
+    built when first queried, not when the store is imported."""
+    older = artifacts.alias("older")
+    return (
+        sa.select(sa.func.count())
+        .select_from(older)
+        .where(older.c.key == artifacts.c.key, older.c.id <= artifacts.c.id)
+        .correlate(artifacts)
+        .scalar_subquery()
+        .label("version")
+    )
 
 
 def select() -> sa.Select[Any]:
     """Every column of ``artifacts`` and each row's version."""
-    return sa.select(*artifacts.c, _version)
+    return sa.select(*artifacts.c, _version())
 
 
 def listing(

@@ -15,17 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadenza.deploy.deployments import Deployment, DeploymentSchedule, check_deployment
-from cadenza.deploy.pools import (
-    DEFAULT_QUEUE,
-    WorkPool,
-    WorkQueue,
-    check_limit,
-    check_pool,
-    check_priority,
-    check_queue,
-)
-from cadenza.deploy.schedules import schedule_from_parts
 from cadenza.exceptions import (
     DeploymentNotFound,
     ObjectAlreadyExists,
@@ -44,6 +33,10 @@ from cadenza.store.schema import (
 )
 from cadenza.utilities.ids import uuid7
 
+if TYPE_CHECKING:
+    from cadenza.deploy.deployments import Deployment, DeploymentSchedule
+    from cadenza.deploy.pools import WorkPool, WorkQueue
+
 T = TypeVar("T")
 _LISTED = 20
 """Names listed at most in a not-found message."""
@@ -61,6 +54,8 @@ class DeploymentSqlMixin(DeploymentStore):
 
     # -- deployments ---------------------------------------------------------------------
     def save_deployment(self, deployment: Deployment, *, now: float | None = None) -> Deployment:
+        from cadenza.deploy.deployments import check_deployment
+
         check_deployment(deployment)
         when = time.time() if now is None else now
 
@@ -162,6 +157,8 @@ class DeploymentSqlMixin(DeploymentStore):
 
     # -- work pools and queues ---------------------------------------------------------------
     def create_work_pool(self, pool: WorkPool, *, now: float | None = None) -> WorkPool:
+        from cadenza.deploy.pools import DEFAULT_QUEUE, check_pool
+
         check_pool(pool)
         when = time.time() if now is None else now
 
@@ -215,6 +212,8 @@ class DeploymentSqlMixin(DeploymentStore):
             description=description, paused=paused, concurrency_limit=concurrency_limit
         )
         if "concurrency_limit" in changes:
+            from cadenza.deploy.pools import check_limit
+
             check_limit(concurrency_limit, f"work pool {name!r}")
 
         def update(conn: Connection) -> WorkPool:
@@ -227,6 +226,8 @@ class DeploymentSqlMixin(DeploymentStore):
         return self._transaction(update)
 
     def create_work_queue(self, queue: WorkQueue, *, now: float | None = None) -> WorkQueue:
+        from cadenza.deploy.pools import check_queue
+
         check_queue(queue)
         when = time.time() if now is None else now
 
@@ -279,6 +280,8 @@ class DeploymentSqlMixin(DeploymentStore):
             paused=paused,
             concurrency_limit=concurrency_limit,
         )
+        from cadenza.deploy.pools import check_limit, check_priority
+
         if "priority" in changes:
             check_priority(priority)
         if "concurrency_limit" in changes:
@@ -384,6 +387,8 @@ def delete_future_runs(conn: Connection, deployment_id: str, now: float) -> None
 
 
 def _pool_from_row(r: Any) -> WorkPool:
+    from cadenza.deploy.pools import WorkPool
+
     return WorkPool(
         name=r.name,
         description=r.description,
@@ -394,6 +399,8 @@ def _pool_from_row(r: Any) -> WorkPool:
 
 
 def _queue_from_row(r: Any) -> WorkQueue:
+    from cadenza.deploy.pools import WorkQueue
+
     return WorkQueue(
         pool_name=r.pool_name,
         name=r.name,
@@ -465,6 +472,9 @@ def _replace_needed(conn: Connection, deployment_id: str, new: list[DeploymentSc
 
 
 def _read_deployments(conn: Connection, condition: Any) -> list[Deployment]:
+    from cadenza.deploy.deployments import DeploymentSchedule
+    from cadenza.deploy.schedules import schedule_from_parts
+
     rows = conn.execute(
         sa.select(deployments)
         .where(condition)
@@ -488,6 +498,8 @@ def _read_deployments(conn: Connection, condition: Any) -> list[Deployment]:
 
 
 def _deployment_from_row(r: Any, schedules: list[DeploymentSchedule]) -> Deployment:
+    from cadenza.deploy.deployments import Deployment
+
     return Deployment(
         id=r.id,
         flow_name=r.flow_name,

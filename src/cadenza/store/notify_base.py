@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from cadenza.notify.automations import Automation
-from cadenza.notify.channels import Channel
-from cadenza.notify.records import DeliveryAttempt, OutboxMessage, RunNotification
 from cadenza.runs import FlowRun
+
+if TYPE_CHECKING:
+    from cadenza.notify.automations import Automation
+    from cadenza.notify.channels import Channel
+    from cadenza.notify.records import DeliveryAttempt, OutboxMessage, RunNotification
 
 
 class NotificationStore(abc.ABC):

@@ -17,17 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadenza.exceptions import InvalidNotificationConfig, ObjectAlreadyExists, ObjectNotFound
-from cadenza.notify.automations import Automation, trigger_from_dict
-from cadenza.notify.channels import Channel
-from cadenza.notify.records import (
-    FAILED,
-    PENDING,
-    SENT,
-    DeliveryAttempt,
-    OutboxMessage,
-    RunNotification,
-)
-from cadenza.notify.secrets import Secret
 from cadenza.runs import FlowRun
 from cadenza.store import dialects
 from cadenza.store.notify_base import DeliveryQueue, NotificationStore
@@ -43,6 +32,9 @@ from cadenza.store.schema import (
 from cadenza.utilities.ids import uuid7
 
 if TYPE_CHECKING:
+    from cadenza.notify.automations import Automation
+    from cadenza.notify.channels import Channel
+    from cadenza.notify.records import DeliveryAttempt, OutboxMessage, RunNotification
     from cadenza.store.base import RunStore
 
 T = TypeVar("T")
@@ -54,6 +46,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
     _dialect: str
 
     if TYPE_CHECKING:  # provided by SqlStore
+        url: str
 
         def _transaction(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T: ...
 
@@ -134,6 +127,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             _put(conn, automations, "automation", values, now, replace)
 
         self._transaction(write)
+        _automations_changed()
         stored = self.read_automation(automation.name)
         assert stored is not None
         return stored
@@ -156,16 +150,28 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             .where(automations.c.name == name)
             .values(enabled=bool(enabled), updated=time.time())
         )
-        return self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        changed = self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        _automations_changed()
+        return changed
 
     def delete_automation(self, name: str) -> bool:
         statement = automations.delete().where(automations.c.name == name)
-        return self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        deleted = self._transaction(lambda conn: bool(conn.execute(statement).rowcount))
+        _automations_changed()
+        return deleted
 
     def has_enabled_automations(self) -> bool:
-        query = sa.select(automations.c.id).where(automations.c.enabled.is_(True)).limit(1)
         with self._read() as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(_ENABLED_AUTOMATION).first() is not None
+
+    def _note_automations(self, conn: Connection | None) -> None:
+        """Tell this process's notifications whether an automation is enabled, read in
+        the transaction that opened the store (None: it created the schema, so there
+        is none), so that the first runs to finish do not ask the database again."""
+        from cadenza.notify.runtime import remember_automations
+
+        found = conn is not None and conn.execute(_ENABLED_AUTOMATION).first() is not None
+        remember_automations(self.url, found)
 
     # -- the outbox --------------------------------------------------------------------
     def enqueue(self, messages: Sequence[OutboxMessage]) -> list[str]:
@@ -195,6 +201,7 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         source: str = "test",
     ) -> OutboxMessage:
         from cadenza.notify.delivery import LEASE_SECONDS, Sender
+        from cadenza.notify.records import OutboxMessage
 
         found = self.read_channel(channel)
         if found is None:
@@ -262,6 +269,8 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
             return [_message(r) for r in conn.execute(query)]
 
     def list_attempts(self, message_id: str) -> list[DeliveryAttempt]:
+        from cadenza.notify.records import DeliveryAttempt
+
         t = notification_attempts.c
         query = sa.select(notification_attempts).where(t.message_id == message_id).order_by(t.id)
         with self._read() as conn:
@@ -274,6 +283,8 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
 
     # -- delivery ----------------------------------------------------------------------
     def claim_due(self, now: float, *, limit: int, lease: float) -> list[OutboxMessage]:
+        from cadenza.notify.records import PENDING
+
         o = notification_outbox.c
         free = sa.or_(o.lease_until.is_(None), o.lease_until < now)
         due = (
@@ -304,6 +315,8 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         return self._transaction(claim)
 
     def finish_attempt(self, attempt: DeliveryAttempt, *, retry_at: float | None) -> None:
+        from cadenza.notify.records import FAILED, PENDING, SENT
+
         o = notification_outbox.c
         if attempt.ok:
             values: dict[str, Any] = {"status": SENT, "sent_at": attempt.timestamp}
@@ -336,6 +349,8 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         self._transaction(write)
 
     def next_due(self) -> float | None:
+        from cadenza.notify.records import PENDING
+
         o = notification_outbox.c
         query = sa.select(sa.func.min(o.next_attempt_at)).where(o.status == PENDING)
         with self._read() as conn:
@@ -425,6 +440,17 @@ class NotificationSqlMixin(NotificationStore, DeliveryQueue):
         self._transaction(lambda conn: conn.execute(statement, rows))
 
 
+_ENABLED_AUTOMATION = sa.select(automations.c.id).where(automations.c.enabled.is_(True)).limit(1)
+
+
+def _automations_changed() -> None:
+    """Let this process's next finished run ask the database whether an automation is
+    enabled, rather than reuse an answer from before this change."""
+    from cadenza.notify.runtime import forget_automations_cache
+
+    forget_automations_cache()
+
+
 # -- rows ------------------------------------------------------------------------------
 def _put(
     conn: Connection,
@@ -449,6 +475,9 @@ def _put(
 
 
 def _channel(row: Any) -> Channel:
+    from cadenza.notify.channels import Channel
+    from cadenza.notify.secrets import Secret
+
     secrets = {k: Secret.from_stored(v) for k, v in json.loads(row.secrets).items()}
     channel = Channel.from_parts(row.name, row.type, json.loads(row.config), secrets)
     channel.id = row.id
@@ -457,6 +486,8 @@ def _channel(row: Any) -> Channel:
 
 
 def _automations(conn: Connection, query: Any) -> list[Automation]:
+    from cadenza.notify.automations import Automation, trigger_from_dict
+
     out = []
     for r in conn.execute(query):
         automation = Automation(
@@ -498,6 +529,8 @@ def _message_row(m: OutboxMessage) -> dict[str, Any]:
 
 
 def _message(r: Any) -> OutboxMessage:
+    from cadenza.notify.records import OutboxMessage
+
     return OutboxMessage(
         id=r.id,
         dedup_key=r.dedup_key,

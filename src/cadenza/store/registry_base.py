@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cadenza.registry.entities import LoggedModel, ModelVersion, RegisteredModel, Transition
+if TYPE_CHECKING:
+    from cadenza.registry.entities import LoggedModel, ModelVersion, RegisteredModel, Transition
 
 
 class RegistryStore(abc.ABC):

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,14 +19,6 @@ from cadenza.exceptions import (
     ModelVersionNotFoundError,
 )
 from cadenza.registry import validate
-from cadenza.registry.entities import (
-    STAGES,
-    LoggedModel,
-    ModelVersion,
-    RegisteredModel,
-    Transition,
-    canonical_stage,
-)
 from cadenza.store.registry_base import RegistryStore
 from cadenza.store.schema import (
     logged_models,
@@ -37,6 +29,9 @@ from cadenza.store.schema import (
     registered_model_tags,
     registered_models,
 )
+
+if TYPE_CHECKING:
+    from cadenza.registry.entities import LoggedModel, ModelVersion, RegisteredModel, Transition
 
 T = TypeVar("T")
 _NAMES_SHOWN = 10
@@ -249,6 +244,8 @@ class SqlRegistryMixin(RegistryStore):
         if flow_run_id is not None:
             query = query.where(mv.c.flow_run_id == flow_run_id)
         if stage is not None:
+            from cadenza.registry.entities import canonical_stage
+
             query = query.where(mv.c.stage == canonical_stage(stage))
         query = query.order_by(mv.c.name, mv.c.version.desc()).limit(limit)
         with self._read() as conn:
@@ -312,6 +309,8 @@ class SqlRegistryMixin(RegistryStore):
         user: str | None = None,
         comment: str | None = None,
     ) -> ModelVersion:
+        from cadenza.registry.entities import canonical_stage
+
         version = validate.version(version)
         target = canonical_stage(stage)
         if archive_existing_versions and target not in ("Staging", "Production"):
@@ -357,6 +356,8 @@ class SqlRegistryMixin(RegistryStore):
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
+        from cadenza.registry.entities import STAGES, canonical_stage
+
         wanted = list(STAGES) if not stages else [canonical_stage(s) for s in stages]
         with self._read() as conn:
             _require_model(conn, name)
@@ -450,6 +451,8 @@ class SqlRegistryMixin(RegistryStore):
     def list_transitions(
         self, name: str, *, version: int | None = None, limit: int = 1000
     ) -> list[Transition]:
+        from cadenza.registry.entities import Transition
+
         t = model_transitions
         query = sa.select(t).where(t.c.name == name)
         if version is not None:
@@ -499,6 +502,8 @@ class SqlRegistryMixin(RegistryStore):
         self._transaction(put)
 
     def list_logged_models(self, run_id: str) -> list[LoggedModel]:
+        from cadenza.registry.entities import LoggedModel
+
         t = logged_models
         query = (
             sa.select(t)
@@ -651,6 +656,8 @@ def _chunks(values: list[T], size: int = 400) -> Iterator[list[T]]:
 
 def _versions_from_rows(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
     """Versions of ``rows`` with their tags and aliases, in the order of ``rows``."""
+    from cadenza.registry.entities import ModelVersion
+
     if not rows:
         return []
     names = sorted({r.name for r in rows})
@@ -713,6 +720,8 @@ def _models_from_rows(conn: Connection, rows: Sequence[Any]) -> list[RegisteredM
     versions = _grouped(_versions_from_rows(conn, latest_rows), lambda v: v.name)
     for name, found in versions.items():
         latest_numbers[name] = max(v.version for v in found)
+    from cadenza.registry.entities import STAGES, RegisteredModel
+
     order = {s: i for i, s in enumerate(STAGES)}
     return [
         RegisteredModel(

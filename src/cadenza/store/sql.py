@@ -29,8 +29,10 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.concurrency_sql import ConcurrencySqlMixin
 from cadenza.store.deploy_runs import DeploymentRunsSqlMixin
 from cadenza.store.deploy_sql import DeploymentSqlMixin
+from cadenza.store.monitor_sql import MonitorSqlMixin
 from cadenza.store.notify_sql import NotificationSqlMixin
 from cadenza.store.registry_sql import SqlRegistryMixin
 from cadenza.store.run_queries import (
@@ -56,6 +58,7 @@ from cadenza.store.schema import (
     task_runs,
 )
 from cadenza.store.tracking_sql import TrackingSqlMixin
+from cadenza.store.worker_sql import WorkerSqlMixin
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
@@ -73,11 +76,15 @@ class SqlStore(
     RunStore,
     DeploymentSqlMixin,
     DeploymentRunsSqlMixin,
+    WorkerSqlMixin,
+    ConcurrencySqlMixin,
+    MonitorSqlMixin,
     NotificationSqlMixin,
 ):
     """A :class:`RunStore`, a :class:`~cadenza.store.tracking_base.TrackingStore`, the
     model registry's :class:`~cadenza.store.registry_base.RegistryStore`, a
-    :class:`~cadenza.store.deploy_base.DeploymentStore` and a
+    :class:`~cadenza.store.deploy_base.DeploymentStore` (with workers, concurrency
+    limits and the monitor's :class:`~cadenza.store.monitor_base.MonitorStore`) and a
     :class:`~cadenza.store.notify_base.NotificationStore` in a SQL database.
 
     Args:
@@ -185,15 +192,19 @@ class SqlStore(
             if not names:
                 return False
             self._verify_schema(conn, names)
+            self._note_automations(conn)
             return True
 
         def create_schema(conn: Connection) -> None:
             dialects.lock_for_schema_setup(conn)
             if check(conn):  # another process created it meanwhile
                 return
-            metadata.create_all(conn)
+            # The database has no table and this transaction holds the schema lock:
+            # nothing to look up before each CREATE.
+            metadata.create_all(conn, checkfirst=False)
             alembic_version.create(conn)
             conn.execute(alembic_version.insert().values(version_num=SCHEMA_VERSION))
+            self._note_automations(None)
 
         if self._transaction(check, readonly=True):
             return

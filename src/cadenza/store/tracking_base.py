@@ -20,17 +20,19 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from cadenza.tracking.entities import (
-    Dataset,
-    Experiment,
-    Metric,
-    Param,
-    Run,
-    RunData,
-    RunPage,
-    RunTag,
-)
+if TYPE_CHECKING:
+    from cadenza.tracking.entities import (
+        Dataset,
+        Experiment,
+        Metric,
+        Param,
+        Run,
+        RunData,
+        RunPage,
+        RunTag,
+    )
 
 DEFAULT_EXPERIMENT = "Default"
 """The experiment of task runs that log something outside any flow run."""

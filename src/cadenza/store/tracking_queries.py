@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -21,8 +22,10 @@ from cadenza.store.schema import (
     task_runs,
     tracked_runs,
 )
-from cadenza.tracking.entities import Dataset, Metric, RunData, RunInfo
-from cadenza.tracking.search import Comparison, OrderBy
+
+if TYPE_CHECKING:
+    from cadenza.tracking.entities import Dataset, Metric, RunData, RunInfo
+    from cadenza.tracking.search import Comparison, OrderBy
 
 CHUNK = 500
 
@@ -39,39 +42,61 @@ def chunks(values: Iterable[str]) -> Iterable[list[str]]:
 
 
 # -- runs: tracked_runs with their flow run or task run ---------------------------------
-_fr = flow_runs.alias("fr")
-_tr = task_runs.alias("tr")
 _t = tracked_runs
-RUN_FROM = _t.outerjoin(_fr, _fr.c.id == _t.c.run_id).outerjoin(_tr, _tr.c.id == _t.c.run_id)
-ATTRIBUTES: dict[str, Any] = {
-    "run_id": _t.c.run_id,
-    "kind": _t.c.kind,
-    "flow_run_id": _t.c.flow_run_id,
-    "created": _t.c.created,
-    "run_name": sa.func.coalesce(_fr.c.name, _tr.c.name),
-    "status": sa.func.coalesce(_fr.c.state_type, _tr.c.state_type),
-    "start_time": sa.func.coalesce(_fr.c.start_time, _tr.c.start_time),
-    "end_time": sa.func.coalesce(_fr.c.end_time, _tr.c.end_time),
-}
-INFO_COLUMNS = (
-    _t.c.run_id,
-    ATTRIBUTES["run_name"].label("run_name"),
-    _t.c.kind,
-    ATTRIBUTES["status"].label("status"),
-    _t.c.experiment_id,
-    _t.c.flow_run_id,
-    ATTRIBUTES["start_time"].label("start_time"),
-    ATTRIBUTES["end_time"].label("end_time"),
-    _t.c.created,
-)
+
+
+class RunColumns(NamedTuple):
+    """``tracked_runs`` joined to the flow run or task run of each row, and what is read
+    from the join: the attributes filters and sorts name, and the info columns."""
+
+    from_: Any
+    attributes: dict[str, Any]
+    info: tuple[Any, ...]
+
+
+@functools.cache
+def run_columns() -> RunColumns:
+    """The join and its columns, built when first queried (recording runs needs none)."""
+    fr = flow_runs.alias("fr")
+    tr = task_runs.alias("tr")
+    attributes: dict[str, Any] = {
+        "run_id": _t.c.run_id,
+        "kind": _t.c.kind,
+        "flow_run_id": _t.c.flow_run_id,
+        "created": _t.c.created,
+        "run_name": sa.func.coalesce(fr.c.name, tr.c.name),
+        "status": sa.func.coalesce(fr.c.state_type, tr.c.state_type),
+        "start_time": sa.func.coalesce(fr.c.start_time, tr.c.start_time),
+        "end_time": sa.func.coalesce(fr.c.end_time, tr.c.end_time),
+    }
+    info = (
+        _t.c.run_id,
+        attributes["run_name"].label("run_name"),
+        _t.c.kind,
+        attributes["status"].label("status"),
+        _t.c.experiment_id,
+        _t.c.flow_run_id,
+        attributes["start_time"].label("start_time"),
+        attributes["end_time"].label("end_time"),
+        _t.c.created,
+    )
+    join = _t.outerjoin(fr, fr.c.id == _t.c.run_id).outerjoin(tr, tr.c.id == _t.c.run_id)
+    return RunColumns(join, attributes, info)
 
 
 def info_from_row(r: Any) -> RunInfo:
-    """The :class:`RunInfo` of a row of :data:`INFO_COLUMNS` (read by position)."""
-    run_id, name, kind, status, experiment_id, flow_run_id, start, end, created = r
-    return RunInfo(
-        run_id, name or "", kind, status, experiment_id, flow_run_id, start, end, created
-    )
+    """The :class:`RunInfo` of a row of the info columns (read by position)."""
+    return infos_from_rows([r])[0]
+
+
+def infos_from_rows(rows: Iterable[Any]) -> list[RunInfo]:
+    """The :class:`RunInfo` of each row of the info columns, in order."""
+    from cadenza.tracking.entities import RunInfo
+
+    return [
+        RunInfo(run_id, name or "", kind, status, experiment_id, flow_run_id, start, end, created)
+        for run_id, name, kind, status, experiment_id, flow_run_id, start, end, created in rows
+    ]
 
 
 def _compare(column: Any, op: str, value: Any, dialect: str) -> Any:
@@ -106,7 +131,7 @@ def _has(table: sa.Table, *conditions: Any) -> Any:
 def condition(c: Comparison, dialect: str) -> Any:
     """The SQL condition of one comparison of a filter, on ``tracked_runs``."""
     if c.entity == "attributes":
-        return _compare(ATTRIBUTES[c.key], c.op, c.value, dialect)
+        return _compare(run_columns().attributes[c.key], c.op, c.value, dialect)
     if c.entity == "datasets":
         return _has(run_datasets, _compare(run_datasets.c[c.key], c.op, c.value, dialect))
     table = {"metrics": latest_metrics, "params": run_params, "tags": run_tags}[c.entity]
@@ -116,7 +141,7 @@ def condition(c: Comparison, dialect: str) -> Any:
 def order_column(o: OrderBy) -> Any:
     """What to sort on for one ``order_by`` clause."""
     if o.entity == "attributes":
-        column = ATTRIBUTES[o.key]
+        column = run_columns().attributes[o.key]
     else:
         table = {"metrics": latest_metrics, "params": run_params, "tags": run_tags}[o.entity]
         column = (
@@ -139,9 +164,10 @@ def search_query(
 ) -> sa.Select[Any]:
     """The info columns of one page of the runs of ``experiment_ids`` matching every
     comparison, sorted by ``order`` then newest first."""
+    runs = run_columns()
     query = (
-        sa.select(*INFO_COLUMNS)
-        .select_from(RUN_FROM)
+        sa.select(*runs.info)
+        .select_from(runs.from_)
         .where(_t.c.experiment_id.in_(list(experiment_ids)))
     )
     for c in comparisons:
@@ -160,6 +186,8 @@ def metric_value(value: float | None, is_nan: bool) -> float:
 
 def run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
     """The params, latest metrics and tags of each run (runs with none are left out)."""
+    from cadenza.tracking.entities import RunData
+
     params: dict[str, dict[str, str]] = {}
     metrics: dict[str, dict[str, float]] = {}
     tags: dict[str, dict[str, str]] = {}
@@ -197,6 +225,8 @@ def run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
 
 
 def metric_history(conn: sa.Connection, run_id: str, key: str) -> list[Metric]:
+    from cadenza.tracking.entities import Metric
+
     mp = metric_points
     query = (
         sa.select(mp.c.value, mp.c.is_nan, mp.c.timestamp, mp.c.step)
@@ -210,6 +240,8 @@ def metric_history(conn: sa.Connection, run_id: str, key: str) -> list[Metric]:
 
 
 def datasets(conn: sa.Connection, run_id: str) -> list[Dataset]:
+    from cadenza.tracking.entities import Dataset
+
     ds = run_datasets
     query = (
         sa.select(ds).where(ds.c.run_id == run_id).order_by(ds.c.timestamp, ds.c.name, ds.c.context)

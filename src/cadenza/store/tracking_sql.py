@@ -13,6 +13,7 @@ know are dropped (and logged), as state events are.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -54,27 +55,21 @@ from cadenza.store.tracking_base import (
     TrackingStore,
 )
 from cadenza.tracking import values
-from cadenza.tracking.entities import (
-    Dataset,
-    Experiment,
-    Metric,
-    Param,
-    Run,
-    RunData,
-    RunInfo,
-    RunPage,
-    RunTag,
-)
 from cadenza.tracking.errors import ExperimentAlreadyExists, InvalidFilter, ParamConflict
-from cadenza.tracking.search import (
-    decode_page_token,
-    encode_page_token,
-    parse_filter,
-    parse_order_by,
-)
 
 if TYPE_CHECKING:
     from cadenza.runs import FlowRun
+    from cadenza.tracking.entities import (
+        Dataset,
+        Experiment,
+        Metric,
+        Param,
+        Run,
+        RunData,
+        RunInfo,
+        RunPage,
+        RunTag,
+    )
 
 logger = logging.getLogger("cadenza.store")
 T = TypeVar("T")
@@ -117,25 +112,47 @@ def _later(table: sa.Table, new: Any) -> Any:
 
 
 class _Statements:
-    """The insert statements of the tracking tables for one dialect, built once."""
+    """The insert statements of the tracking tables for one dialect, each built once,
+    when first used: a batch of flow runs that log nothing needs only the first two."""
 
     def __init__(self, dialect: str) -> None:
-        ignore = dialects.insert_ignore
-        self.experiment = ignore(experiments, dialect)
-        self.tracked = ignore(tracked_runs, dialect)
-        self.param = ignore(run_params, dialect)
-        self.point = ignore(metric_points, dialect)
-        self.dataset = ignore(run_datasets, dialect)
-        self.latest = dialects.upsert(
+        self._dialect = dialect
+
+    @functools.cached_property
+    def experiment(self) -> Any:
+        return dialects.insert_ignore(experiments, self._dialect)
+
+    @functools.cached_property
+    def tracked(self) -> Any:
+        return dialects.insert_ignore(tracked_runs, self._dialect)
+
+    @functools.cached_property
+    def param(self) -> Any:
+        return dialects.insert_ignore(run_params, self._dialect)
+
+    @functools.cached_property
+    def point(self) -> Any:
+        return dialects.insert_ignore(metric_points, self._dialect)
+
+    @functools.cached_property
+    def dataset(self) -> Any:
+        return dialects.insert_ignore(run_datasets, self._dialect)
+
+    @functools.cached_property
+    def latest(self) -> Any:
+        return dialects.upsert(
             latest_metrics,
-            dialect,
+            self._dialect,
             ("run_id", "key"),
             ("value", "timestamp", "step", "is_nan"),
             _later,
         )
-        self.tag = dialects.upsert(
+
+    @functools.cached_property
+    def tag(self) -> Any:
+        return dialects.upsert(
             run_tags,
-            dialect,
+            self._dialect,
             ("run_id", "key"),
             ("value", "updated"),
             lambda t, new: new.updated >= t.c.updated,
@@ -335,6 +352,8 @@ class TrackingSqlMixin(TrackingStore):
 
     # -- experiments ---------------------------------------------------------------------
     def create_experiment(self, name: str, description: str | None = None) -> Experiment:
+        from cadenza.tracking.entities import Experiment
+
         name = values.experiment_name(name)
         experiment_id = q.experiment_id_for(name)
         created = time.time()
@@ -360,6 +379,8 @@ class TrackingSqlMixin(TrackingStore):
         return Experiment(experiment_id, name, created, description)
 
     def _experiments(self, where: Any = None) -> list[Experiment]:
+        from cadenza.tracking.entities import Experiment
+
         counts = (
             sa.select(
                 tracked_runs.c.experiment_id,
@@ -423,11 +444,12 @@ class TrackingSqlMixin(TrackingStore):
 
     # -- runs ------------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run | None:
+        from cadenza.tracking.entities import Run, RunData
+
+        runs = q.run_columns()
         with self._read() as conn:
             row = conn.execute(
-                sa.select(*q.INFO_COLUMNS)
-                .select_from(q.RUN_FROM)
-                .where(tracked_runs.c.run_id == run_id)
+                sa.select(*runs.info).select_from(runs.from_).where(tracked_runs.c.run_id == run_id)
             ).first()
             info = q.info_from_row(row) if row is not None else self._untracked_info(conn, run_id)
             if info is None:
@@ -438,6 +460,8 @@ class TrackingSqlMixin(TrackingStore):
 
     def _untracked_info(self, conn: Connection, run_id: str) -> RunInfo | None:
         """The info of a run no experiment has (a task run that logged nothing)."""
+        from cadenza.tracking.entities import RunInfo
+
         t = task_runs
         row = conn.execute(
             sa.select(
@@ -464,6 +488,8 @@ class TrackingSqlMixin(TrackingStore):
         return None
 
     def get_run_data(self, run_id: str) -> RunData:
+        from cadenza.tracking.entities import RunData
+
         with self._read() as conn:
             return q.run_data(conn, [run_id]).get(run_id, RunData())
 
@@ -483,6 +509,14 @@ class TrackingSqlMixin(TrackingStore):
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> RunPage:
+        from cadenza.tracking.entities import Run, RunData, RunPage
+        from cadenza.tracking.search import (
+            decode_page_token,
+            encode_page_token,
+            parse_filter,
+            parse_order_by,
+        )
+
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         check_max_results(max_results)
@@ -496,8 +530,7 @@ class TrackingSqlMixin(TrackingStore):
         )
         with self._read() as conn:
             rows = conn.execute(query).all()
-            info = q.info_from_row
-            page = [info(r) for r in rows[:max_results]]
+            page = q.infos_from_rows(rows[:max_results])
             data = q.run_data(conn, [i.run_id for i in page])
         runs = [Run(i, data.get(i.run_id, RunData())) for i in page]
         more = len(rows) > max_results

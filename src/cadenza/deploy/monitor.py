@@ -4,8 +4,8 @@ deployments with retries left run again.
 One pass (:meth:`Monitor.tick`):
 
 * runs claimed by a worker that sent no heartbeat for ``CADENZA_HEARTBEAT_TIMEOUT``
-  seconds: Running ones become Crashed, Cancelling ones Cancelled, Pending ones (which
-  never started) go back to their pool;
+  seconds: Pending and Running ones become Crashed (and, with retries left, at once
+  ``AwaitingRetry``, in the same transaction), Cancelling ones Cancelled;
 * runs without a worker (a flow called in a script, ``cadenza runs retry``) whose
   process, on this machine, is gone: Crashed (Cancelled if they were Cancelling);
 * Crashed runs of deployments whose ``flow_retries`` are not used up (counted in
@@ -76,10 +76,11 @@ class MonitorReport:
     """What one pass of the monitor did."""
 
     unresponsive: int = 0
-    """Runs of silent workers ended or handed back."""
+    """Runs of silent workers crashed (those retried included) or cancelled."""
     orphaned: int = 0
     """Runs without a worker whose process was gone."""
     retried: int = 0
+    """Crashed runs that run again (those of silent workers included)."""
     forgotten_workers: int = 0
 
 
@@ -118,6 +119,15 @@ class Monitor:
         )
         report.unresponsive = len(silent)
         for run in silent:
+            if run.state is not None and run.state.type is StateType.SCHEDULED:
+                report.retried += 1  # Crashed and AwaitingRetry at once
+                logger.warning(
+                    "Flow run %r (%s) crashed: its worker stopped sending heartbeats; it "
+                    "runs again.",
+                    run.name,
+                    run.id,
+                )
+                continue
             logger.warning(
                 "Flow run %r (%s) is %s: its worker stopped sending heartbeats.",
                 run.name,
@@ -126,7 +136,7 @@ class Monitor:
             )
         report.orphaned = self.end_orphaned_runs(when)
         retried = store.reschedule_crashed_flow_runs(crashed_since=when - RETRY_WINDOW, now=when)
-        report.retried = len(retried)
+        report.retried += len(retried)
         for run in retried:
             logger.info("Flow run %r (%s) crashed; it runs again.", run.name, run.id)
         report.forgotten_workers = store.delete_stale_workers(

@@ -54,6 +54,38 @@ def test_runs_of_a_silent_worker_crash_and_cancelling_ones_end_cancelled(
     assert store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 15, now=T0 + 50) == []
 
 
+def test_a_silent_workers_run_with_retries_left_is_never_seen_crashed(store: SqlStore) -> None:
+    # Crashed is final: a reader between the crash and its retry would take the run
+    # for ended. The two come in one transaction.
+    d = make_deployment(store, flow_retries=1)
+    running, pending = schedule_runs(store, d, T0 + 1, T0 + 2)
+    store.claim_flow_runs("pool", "dead", 2, now=T0 + 10)
+    assert store.add_flow_run_state_if(
+        running, Running(timestamp=T0 + 11), current=[StateType.PENDING]
+    )
+    changed = store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 15, now=T0 + 45)
+    assert sorted(r.id for r in changed) == sorted([running, pending])
+    assert {(r.state.type, r.state.name) for r in changed if r.state} == {
+        (StateType.SCHEDULED, "AwaitingRetry")
+    }
+    for run_id in (running, pending):
+        run = store.read_flow_run(run_id)
+        assert run is not None and run.state is not None
+        assert [s.name for s in run.history or ()][-2:] == ["Crashed", "AwaitingRetry"]
+        assert "stopped sending heartbeats" in (run.history or [])[-2].message
+        assert "retry 1 of 1" in (run.state.message or "")
+        assert (run.worker_id, run.heartbeat, run.end_time) == (None, None, None)
+    # Retried once, not again by the pass for other crashed runs.
+    assert store.reschedule_crashed_flow_runs(crashed_since=T0, now=T0 + 46) == []
+    # Its second crash uses up its retries: it stays Crashed, with its worker.
+    store.claim_flow_runs("pool", "dead-too", 2, now=T0 + 50)
+    again = store.crash_unresponsive_flow_runs(heartbeat_before=T0 + 55, now=T0 + 90)
+    assert {(r.state.type, r.worker_id) for r in again if r.state} == {
+        (StateType.CRASHED, "dead-too")
+    }
+    assert store.reschedule_crashed_flow_runs(crashed_since=T0, now=T0 + 91) == []
+
+
 def test_crashed_runs_are_retried_while_the_deployment_has_retries(store: SqlStore) -> None:
     retried = make_deployment(store, "retried", flow_retries=2)
     once = make_deployment(store, "once")

@@ -4,8 +4,8 @@ deployments with retries left run again.
 One pass (:meth:`Monitor.tick`):
 
 * runs claimed by a worker that sent no heartbeat for ``CADENZA_HEARTBEAT_TIMEOUT``
-  seconds: Running ones become Crashed, Cancelling ones Cancelled, Pending ones (which
-  never started) go back to their pool;
+  seconds: Pending and Running ones become Crashed (and, with retries left, at once
+  ``AwaitingRetry``, in the same transaction), Cancelling ones Cancelled;
 * runs without a worker (a flow called in a script, ``cadenza runs retry``) whose
   process, on this machine, is gone: Crashed (Cancelled if they were Cancelling);
 * Crashed runs of deployments whose ``flow_retries`` are not used up (counted in
@@ -76,10 +76,11 @@ class MonitorReport:
     """What one pass of the monitor did."""
 
     unresponsive: int = 0
-    """Runs of silent workers ended or handed back."""
+    """Runs of silent workers crashed (those retried included) or cancelled."""
     orphaned: int = 0
     """Runs without a worker whose process was gone."""
     retried: int = 0
+    """Crashed runs that run again (those of silent workers included)."""
     forgotten_workers: int = 0
 
 
@@ -118,31 +119,30 @@ class Monitor:
         )
         report.unresponsive = len(silent)
         for run in silent:
+            if run.state is not None and run.state.type is StateType.SCHEDULED:
+                report.retried += 1  # Crashed and AwaitingRetry at once
+                logger.warning(
+                    "Flow run %r (%s) crashed: its worker stopped sending heartbeats; it "
+                    "runs again.",
+                    run.name,
+                    run.id,
+                )
+                continue
             logger.warning(
                 "Flow run %r (%s) is %s: its worker stopped sending heartbeats.",
                 run.name,
                 run.id,
                 run.state.name if run.state is not None else "changed",
             )
-        self._retry(when, report)
         report.orphaned = self.end_orphaned_runs(when)
-        if report.orphaned:
-            self._retry(when, report)
+        retried = store.reschedule_crashed_flow_runs(crashed_since=when - RETRY_WINDOW, now=when)
+        report.retried += len(retried)
+        for run in retried:
+            logger.info("Flow run %r (%s) crashed; it runs again.", run.name, run.id)
         report.forgotten_workers = store.delete_stale_workers(
             heartbeat_before=when - FORGET_WORKERS_AFTER
         )
         return report
-
-    def _retry(self, when: float, report: MonitorReport) -> None:
-        """Schedule again the crashed runs that have retries left: right after crashing
-        them, so that a crashed run waiting for its retry is seen Crashed for as short
-        a time as can be."""
-        retried = self.store.reschedule_crashed_flow_runs(
-            crashed_since=when - RETRY_WINDOW, now=when
-        )
-        report.retried += len(retried)
-        for run in retried:
-            logger.info("Flow run %r (%s) crashed; it runs again.", run.name, run.id)
 
     def end_orphaned_runs(self, now: float) -> int:
         """End the unfinished runs without a worker whose process on this machine is

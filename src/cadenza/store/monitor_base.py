@@ -24,9 +24,14 @@ class MonitorStore(abc.ABC):
         ``heartbeat_before``, at most ``limit`` of them, oldest heartbeat first, in one
         transaction: Pending and Running ones become Crashed (a Pending run may have
         started: its process may have died before its Running state was recorded),
-        Cancelling ones Cancelled (someone wanted them stopped, and they are).
+        Cancelling ones Cancelled (someone wanted them stopped, and they are). A run
+        crashed whose deployment has retries left (as
+        :meth:`reschedule_crashed_flow_runs` counts them) also gets its
+        ``AwaitingRetry`` state and loses its worker in the same transaction: no reader
+        ever sees it Crashed, a final state, while it is going to run again.
 
-        Returns the runs ended, with their new state; an empty list when none.
+        Returns the runs changed, with their new state (``AwaitingRetry`` for those
+        that run again); an empty list when none.
         """
 
     @abc.abstractmethod

@@ -21,6 +21,7 @@ from cadenza.states import AwaitingRetry, Cancelled, Crashed, State, StateType
 from cadenza.store import rows
 from cadenza.store.deploy_base import ACTIVE_RUN_STATES
 from cadenza.store.deploy_runs import _read_runs
+from cadenza.store.deploy_sql import iter_chunks
 from cadenza.store.monitor_base import MonitorStore
 from cadenza.store.schema import deployments, flow_runs, workers
 
@@ -48,7 +49,17 @@ class MonitorSqlMixin(MonitorStore):
         when = time.time() if now is None else now
         c = flow_runs.c
         silent = (
-            sa.select(c.id, c.state_type, c.heartbeat)
+            sa.select(
+                c.id,
+                c.state_type,
+                c.heartbeat,
+                c.history,
+                c.created,
+                c.start_time,
+                c.end_time,
+                deployments.c.flow_retries,
+            )
+            .select_from(flow_runs.outerjoin(deployments, deployments.c.id == c.deployment_id))
             .where(
                 c.worker_id.is_not(None),
                 c.state_type.in_(_ACTIVE),
@@ -56,7 +67,7 @@ class MonitorSqlMixin(MonitorStore):
             )
             .order_by(c.heartbeat, c.id)
             .limit(max(limit, 0))
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=flow_runs)
         )
 
         def crash(conn: Connection) -> list[FlowRun]:
@@ -64,18 +75,27 @@ class MonitorSqlMixin(MonitorStore):
             if not found:
                 return []
             states: dict[str, list[State]] = {}
-            for run_id, state_type, heartbeat in found:
+            retried: list[str] = []
+            for run_id, state_type, heartbeat, history, created, start, end, retries in found:
                 since = dt.datetime.fromtimestamp(heartbeat, dt.UTC).isoformat(timespec="seconds")
                 why = (
                     f"Its worker stopped sending heartbeats: the last one was at {since} "
                     f"({when - heartbeat:.0f} s before)."
                 )
                 if state_type == StateType.CANCELLING.value:
-                    end = Cancelled(message=f"Cancelled. {why}", timestamp=when)
-                else:
-                    end = Crashed(message=why, timestamp=when)
-                states[run_id] = [end]
+                    states[run_id] = [Cancelled(message=f"Cancelled. {why}", timestamp=when)]
+                    continue
+                crashed = Crashed(message=why, timestamp=when)
+                states[run_id] = [crashed]
+                # Its retry in the same transaction: no reader sees the run ended (Crashed
+                # is final) while it is about to run again.
+                past = rows.load_history(history, created, start, end)
+                retry = _retry([*past, crashed], retries, when)
+                if retry is not None:
+                    states[run_id].append(retry)
+                    retried.append(run_id)
             self._append_states(conn, flow_runs, states)
+            _unassign(conn, retried)
             return _read_runs(conn, list(states))
 
         return self._transaction(crash)
@@ -103,21 +123,13 @@ class MonitorSqlMixin(MonitorStore):
         def reschedule(conn: Connection) -> list[FlowRun]:
             states: dict[str, list[State]] = {}
             for run_id, history, created, start, end, retries in conn.execute(crashed):
-                crashes = sum(
-                    s.type is _CRASHED for s in rows.load_history(history, created, start, end)
-                )
-                if crashes > retries:
-                    continue
-                message = f"Crashed; retry {crashes} of {retries}, on the next free worker."
-                states[run_id] = [AwaitingRetry(when, message=message, timestamp=when)]
+                retry = _retry(rows.load_history(history, created, start, end), retries, when)
+                if retry is not None:
+                    states[run_id] = [retry]
             if not states:
                 return []
             self._append_states(conn, flow_runs, states)
-            conn.execute(
-                flow_runs.update()
-                .where(c.id.in_(list(states)))
-                .values(worker_id=None, heartbeat=None)
-            )
+            _unassign(conn, list(states))
             return _read_runs(conn, list(states))
 
         return self._transaction(reschedule)
@@ -131,3 +143,22 @@ class MonitorSqlMixin(MonitorStore):
             )
 
         return self._transaction(delete)
+
+
+def _retry(history: list[State], retries: int | None, now: float) -> State | None:
+    """The ``AwaitingRetry`` state of a crashed run whose ``history`` holds its crashes,
+    due at ``now``; None when its deployment's ``retries`` are used up (or it has none)."""
+    crashes = sum(s.type is _CRASHED for s in history)
+    if not retries or crashes > retries:
+        return None
+    message = f"Crashed; retry {crashes} of {retries}, on the next free worker."
+    return AwaitingRetry(now, message=message, timestamp=now)
+
+
+def _unassign(conn: Connection, run_ids: list[str]) -> None:
+    """Take the runs ``run_ids`` from their worker, for a worker of their pool to claim."""
+    c = flow_runs.c
+    for chunk in iter_chunks(run_ids):
+        conn.execute(
+            flow_runs.update().where(c.id.in_(chunk)).values(worker_id=None, heartbeat=None)
+        )

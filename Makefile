@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint typecheck pytest browser bench clean
+.PHONY: demo test lint typecheck pytest browser postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,18 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# The store's contract tests run on PostgreSQL too: .ci/postgres installs Debian's
+# postgresql when missing (needs root), starts a scratch server of this checkout on a
+# unix socket under /tmp and prints its URL, which the tests read from
+# CADENZA_TEST_POSTGRES_URL. A URL set already (a server of your own) is used instead.
+# `.ci/postgres stop` stops the server, `.ci/postgres remove` deletes it.
+postgres:
+	@.ci/postgres
+
 pytest: $(STAMP) browser
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@url="$${CADENZA_TEST_POSTGRES_URL:-$$(.ci/postgres)}" && \
+		echo "PostgreSQL for the store tests: $$url" && \
+		CADENZA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

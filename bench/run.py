@@ -1,9 +1,11 @@
-"""``make bench``: the same workloads on plain Python, cadenza and Prefect 3, compared.
+"""``make bench``: the same workloads on plain Python, cadenza and Prefect 3 (MLflow 3 for
+tracking and the model registry), compared.
 
-Usage: python bench/run.py [--quick] [--only NAME ...] [--skip-prefect] [--profile]
+Usage: python bench/run.py [--quick] [--only NAME ...] [--skip-prefect] [--skip-mlflow] [--profile]
 
 ``--only caching`` runs the caching workloads: cache_hit, cache_miss and hashing;
-``--only server`` the server's: ingestion, runs_list and run_page.
+``--only server`` the server's: ingestion, runs_list and run_page; ``--only tracking``
+log_metric, log_batch, runs and registry.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import caching, environments, ingestion, measures, report, serving
+from harness import caching, environments, ingestion, measures, registry, report, serving, tracking
 from harness.environments import BENCH_DIR, OUT_DIR, Framework
 from harness.machine import describe, load_average
-from harness.plan import FULL, GROUPS, QUICK, WORKLOADS, Plan, expand
+from harness.plan import FULL, GROUPS, QUICK, WORKLOADS, Plan, expand, taking_part
 from harness.processes import ProcessRun
 from harness.profiling import profile_workload
 from harness.rows import RecordingRow, Row
@@ -31,7 +33,10 @@ PROFILE_SIZE = 10_000
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
-        description="Compare plain Python, cadenza and Prefect 3 on the same workloads.",
+        description=(
+            "Compare plain Python, cadenza and Prefect 3 (MLflow 3 for tracking and the "
+            "model registry) on the same workloads."
+        ),
     )
     parser.add_argument(
         "--quick", action="store_true", help="small sizes, one process each: a smoke run"
@@ -46,7 +51,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             + "; ".join(f"{name} ({', '.join(members)})" for name, members in GROUPS.items())
         ),
     )
-    parser.add_argument("--skip-prefect", action="store_true", help="plain Python and cadenza only")
+    parser.add_argument(
+        "--skip-prefect", action="store_true", help="no Prefect: plain Python and cadenza only"
+    )
+    parser.add_argument(
+        "--skip-mlflow",
+        action="store_true",
+        help="no MLflow in the tracking workloads: plain Python and cadenza only",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -67,9 +79,12 @@ def build_plan(args: argparse.Namespace) -> Plan:
     plan = QUICK if args.quick else FULL
     if args.only:
         plan = dataclasses.replace(plan, workloads=tuple(w for w in WORKLOADS if w in args.only))
-    if args.skip_prefect:
-        plan = dataclasses.replace(plan, frameworks=("plain", "cadenza"))
-    return plan
+    skipped = {"prefect"} if args.skip_prefect else set()
+    if args.skip_mlflow:
+        skipped.add("mlflow")
+    frameworks = tuple(name for name in plan.frameworks if name not in skipped)
+    # A competitor is installed and run only when one of its workloads runs.
+    return dataclasses.replace(plan, frameworks=taking_part(frameworks, plan.workloads))
 
 
 def measure(session: Session) -> list[Row]:
@@ -93,20 +108,37 @@ def measure(session: Session) -> list[Row]:
             rows += ingestion.ingestion(session)
         elif workload in serving.WORKLOADS and workload == served[0]:
             rows += serving.queries(session, served)
+        elif workload == "log_metric":
+            rows += tracking.log_metric(session)
+        elif workload == "log_batch":
+            rows += tracking.log_batch(session)
+        elif workload == "runs":
+            rows += tracking.runs(session)
+        elif workload == "registry":
+            rows += registry.registry(session)
     return rows
 
 
+def _listed(versions: dict[str, str | None], names: tuple[str, ...]) -> str:
+    return ", ".join(f"{name} {versions[name]}" for name in names if versions.get(name)) or "—"
+
+
 def load_frameworks(plan: Plan) -> tuple[dict[str, Framework], dict[str, str]]:
-    """The frameworks taking part (installing Prefect if needed) and their versions."""
+    """The frameworks taking part (installing Prefect and MLflow if needed) and their versions."""
     frameworks = {"plain": environments.plain(), "cadenza": environments.cadenza()}
     versions = {"cadenza": frameworks["cadenza"].version}
-    data = environments.data_versions()
-    versions["data"] = ", ".join(f"{name} {number}" for name, number in data.items()) or "—"
+    data = environments.installed_versions(environments.DATA_PACKAGES)
+    versions["data"] = _listed(dict(data), environments.DATA_PACKAGES)
     if "prefect" in plan.frameworks:
-        prefect, prefect_versions = environments.prefect(OUT_DIR / "prefect-install.log")
-        frameworks["prefect"] = prefect
-        versions["prefect"] = prefect_versions["prefect"]
-        versions["fastapi"] = prefect_versions["fastapi"]
+        prefect = environments.PREFECT
+        frameworks["prefect"], found = prefect.framework(OUT_DIR / "prefect-install.log")
+        versions["prefect"] = prefect.version
+        versions["fastapi"] = found["fastapi"] or "?"
+    if "mlflow" in plan.frameworks:
+        mlflow = environments.MLFLOW
+        frameworks["mlflow"], found = mlflow.framework(OUT_DIR / "mlflow-install.log")
+        versions["mlflow"] = mlflow.version
+        versions["mlflow_packages"] = _listed(found, mlflow.shared)
     return frameworks, versions
 
 
@@ -131,8 +163,9 @@ def write_outputs(
 
 
 def failed_runs(session: Session) -> list[tuple[str, ProcessRun]]:
-    """Failed processes of plain Python or cadenza; Prefect's own failures are only reported."""
-    return [(case, run) for case, run in session.failures if run.framework != "prefect"]
+    """Failed processes of plain Python or cadenza; the competitors' own failures are only
+    reported."""
+    return [(case, run) for case, run in session.failures if run.framework in ("plain", "cadenza")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             plan, frameworks, Path(scratch), logs, say=lambda line: print(line, flush=True)
         )
         rows = measure(session)
-        recording = measures.recording(session)
+        recording = measures.recording(session) + tracking.recording(session)
         profile = None
         if args.profile:
             home = Path(scratch) / "profile-home"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from cadenza.reporting import reset_reporter
 from cadenza.settings import reset_settings
+from tests.postgres import ENV, SKIP_REASON, PostgresDatabases
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +24,15 @@ def cadenza_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     yield home
     reset_reporter()
     reset_settings()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    """The PostgreSQL server named by CADENZA_TEST_POSTGRES_URL, with a scratch database
+    for the session; the test is skipped when the variable is not set."""
+    url = os.environ.get(ENV)
+    if not url:
+        pytest.skip(SKIP_REASON)
+    databases = PostgresDatabases(url)
+    yield databases
+    databases.close()

@@ -1,4 +1,11 @@
-"""The interpreter and environment each framework runs with, and Prefect's own virtualenv."""
+"""The interpreter and environment each framework runs with, and the competitors' virtualenvs.
+
+Prefect and MLflow each live in a virtualenv of their own at the repository root
+(``.venv-prefect``, ``.venv-mlflow``), created and installed by the harness when missing
+or not as pinned. Next to each competitor, the packages its workloads share with
+cadenza's are installed at the versions cadenza's environment has, so that both run the
+same data and model code.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -14,29 +22,22 @@ BENCH_DIR = REPO_ROOT / "bench"
 WORKLOADS_DIR = BENCH_DIR / "workloads"
 OUT_DIR = BENCH_DIR / "out"
 
-PREFECT_VENV = REPO_ROOT / ".venv-prefect"
-PREFECT_VERSION = "3.8.8"
-# Prefect 3.8.8 passes ``min_items=`` to ``fastapi.Body``, which FastAPI 0.155 dropped.
-FASTAPI_LIMIT = (0, 155)
-PREFECT_REQUIREMENTS = (f"prefect=={PREFECT_VERSION}", "fastapi<0.155")
-# The caching workloads hash DataFrames and arrays: next to Prefect, the same versions of
-# these as in cadenza's environment, so that both hash the same data the same way.
-DATA_PACKAGES = ("numpy", "pandas", "pyarrow")
-
-_VERSIONS_SCRIPT = f"""
-import json, platform, prefect, fastapi
-from importlib.metadata import version, PackageNotFoundError
+_VERSIONS_SCRIPT = """
+import json, platform, sys
+from importlib.metadata import PackageNotFoundError, version
 def installed(name):
     try:
         return version(name)
     except PackageNotFoundError:
         return None
-print(json.dumps({{"prefect": prefect.__version__, "fastapi": fastapi.__version__,
-                  "python": platform.python_version(),
-                  **{{name: installed(name) for name in {DATA_PACKAGES!r}}}}}))
+for module in json.loads(sys.argv[2]):
+    __import__(module)
+found = {name: installed(name) for name in json.loads(sys.argv[1])}
+print(json.dumps({**found, "python": platform.python_version()}))
 """
 
 _HOME_VARIABLES = {"cadenza": "CADENZA_HOME", "prefect": "PREFECT_HOME"}
+_OWN_PREFIXES = ("CADENZA_", "PREFECT_", "MLFLOW_", "BENCH_")
 # Python caches bytecode by default; a process told not to compiles every module it imports
 # from source, every time, which would add to the start-up of whatever was never cached.
 _NOT_INHERITED = {"PYTHONDONTWRITEBYTECODE"}
@@ -44,27 +45,31 @@ _NOT_INHERITED = {"PYTHONDONTWRITEBYTECODE"}
 
 @dataclass(frozen=True)
 class Framework:
-    """A framework under test: its name, its interpreter and its package version."""
+    """A framework under test: its name, its interpreter, its package version, and the
+    variables its processes always get (``settings``)."""
 
     name: str
     python: Path
     version: str
+    settings: Mapping[str, str] = field(default_factory=dict)
 
     def environment(self, home: Path) -> dict[str, str]:
-        """The process environment: no inherited CADENZA_/PREFECT_ settings, a home of its own,
-        Python's default bytecode caching.
+        """The process environment: no inherited CADENZA_/PREFECT_/MLFLOW_ settings, a home
+        of its own, Python's default bytecode caching, and the framework's ``settings``.
 
         Prefect gets nothing but PREFECT_HOME, so it runs in its default local mode
-        (a temporary API server of its own, SQLite in PREFECT_HOME).
+        (a temporary API server of its own, SQLite in PREFECT_HOME). MLflow has no
+        home variable: its workloads keep their files in the working folder, the home.
         """
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("CADENZA_", "PREFECT_", "BENCH_")) and key not in _NOT_INHERITED
+            if not key.startswith(_OWN_PREFIXES) and key not in _NOT_INHERITED
         }
         variable = _HOME_VARIABLES.get(self.name)
         if variable:
             env[variable] = str(home)
+        env.update(self.settings)
         return env
 
 
@@ -78,32 +83,13 @@ def cadenza() -> Framework:
     return Framework("cadenza", Path(sys.executable), version("cadenza"))
 
 
-def _prefect_python() -> Path:
-    return PREFECT_VENV / "bin" / "python"
-
-
-def prefect_versions() -> dict[str, str] | None:
-    """Versions of prefect, fastapi, Python and the data packages in ``.venv-prefect``.
-
-    None if it is missing or Prefect cannot be imported there.
-    """
-    python = _prefect_python()
-    if not python.exists():
-        return None
-    done = subprocess.run(
-        [str(python), "-c", _VERSIONS_SCRIPT], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        return None
-    return json.loads(done.stdout)
-
-
-def data_versions() -> dict[str, str]:
-    """The versions of ``DATA_PACKAGES`` in this (cadenza's) environment, where installed."""
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The versions of the distributions ``names`` in this (cadenza's) environment, where
+    installed."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for name in DATA_PACKAGES:
+    for name in names:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -111,60 +97,152 @@ def data_versions() -> dict[str, str]:
     return found
 
 
-def _requirements() -> tuple[str, ...]:
-    pins = (f"{name}=={number}" for name, number in data_versions().items())
-    return (*PREFECT_REQUIREMENTS, *pins)
+def _release(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in number.split(".")[:2] if part.isdigit())
 
 
-def _usable(versions: dict[str, str] | None) -> bool:
-    if versions is None or versions["prefect"] != PREFECT_VERSION:
-        return False
-    if any(versions.get(name) != number for name, number in data_versions().items()):
-        return False
-    fastapi = tuple(int(part) for part in versions["fastapi"].split(".")[:2])
-    return fastapi < FASTAPI_LIMIT
+@dataclass(frozen=True)
+class Competitor:
+    """A competitor's virtualenv: what is installed there and how it is checked.
 
+    Attributes:
+        name: the framework's name, as the workloads take it.
+        venv: the virtualenv's folder.
+        version: the competitor's pinned version.
+        requirements: what pip installs for it, the competitor's own pin first.
+        shared: distributions installed at the versions cadenza's environment has
+            (those it has), so that both run the same data and model code.
+        below: distribution -> the first release the competitor cannot install with;
+            a shared distribution whose version in cadenza's environment is not below it
+            is left for pip to choose (and the machine table shows which it chose).
+        limits: distribution -> a release its version in the virtualenv must stay below.
+        imports: modules that must import there for it to be usable.
+        settings: variables every process of the competitor gets.
+    """
 
-def prefect(log_path: Path) -> tuple[Framework, dict[str, str]]:
-    """Prefect in ``.venv-prefect`` at the repository root, installed there first if missing."""
-    versions = prefect_versions()
-    if not _usable(versions):
-        print(
-            f"Installing {' '.join(_requirements())} into .venv-prefect "
-            "(about a minute; log in bench/out/) ...",
-            flush=True,
+    name: str
+    venv: Path
+    version: str
+    requirements: tuple[str, ...]
+    shared: tuple[str, ...]
+    below: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    limits: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    imports: tuple[str, ...] = ()
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def pins(self) -> dict[str, str]:
+        """Shared distribution -> cadenza's version of it, for those pinned next to it."""
+        return {
+            name: number
+            for name, number in installed_versions(self.shared).items()
+            if name not in self.below or _release(number) < self.below[name]
+        }
+
+    def all_requirements(self) -> tuple[str, ...]:
+        return (*self.requirements, *(f"{name}=={number}" for name, number in self.pins().items()))
+
+    def versions(self) -> dict[str, str | None] | None:
+        """Versions of the competitor, its limited and shared distributions and Python in
+        its virtualenv; None if it is missing or one of ``imports`` fails to import."""
+        if not self.python.exists():
+            return None
+        names = [self.name, *self.limits, *self.shared]
+        done = subprocess.run(
+            [str(self.python), "-c", _VERSIONS_SCRIPT, json.dumps(names), json.dumps(self.imports)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        _install_prefect(log_path)
-        versions = prefect_versions()
-        if not _usable(versions):
-            raise RuntimeError(
-                f"prefect {PREFECT_VERSION} is not usable in .venv-prefect after installing it; "
-                f"see bench/out/{log_path.name}."
-            )
-    assert versions is not None
-    return Framework("prefect", _prefect_python(), versions["prefect"]), versions
+        if done.returncode != 0:
+            return None
+        found: dict[str, str | None] = json.loads(done.stdout)
+        return found
 
+    def usable(self, versions: dict[str, str | None] | None) -> bool:
+        if versions is None or versions.get(self.name) != self.version:
+            return False
+        if any(versions.get(name) != number for name, number in self.pins().items()):
+            return False
+        return all(
+            (found := versions.get(name)) is not None and _release(found) < limit
+            for name, limit in self.limits.items()
+        )
 
-def _install_prefect(log_path: Path) -> None:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
-        if not _prefect_python().exists():
+    def install(self, log_path: Path) -> None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w", encoding="utf-8") as log:
+            if not self.python.exists():
+                subprocess.run(
+                    [sys.executable, "-m", "venv", str(self.venv)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                )
             subprocess.run(
-                [sys.executable, "-m", "venv", str(PREFECT_VENV)],
+                [
+                    str(self.python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    *self.all_requirements(),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 check=True,
             )
-        subprocess.run(
-            [
-                str(_prefect_python()),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                *_requirements(),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=True,
-        )
+
+    def framework(self, log_path: Path) -> tuple[Framework, dict[str, str | None]]:
+        """The competitor in its virtualenv, installed there first if missing or not as
+        pinned; and the versions found there."""
+        versions = self.versions()
+        if not self.usable(versions):
+            print(
+                f"Installing {' '.join(self.all_requirements())} into {self.venv.name} "
+                "(a minute or two; log in bench/out/) ...",
+                flush=True,
+            )
+            self.install(log_path)
+            versions = self.versions()
+            if not self.usable(versions):
+                raise RuntimeError(
+                    f"{self.name} {self.version} is not usable in {self.venv.name} after "
+                    f"installing it; see bench/out/{log_path.name}."
+                )
+        assert versions is not None
+        return Framework(self.name, self.python, self.version, self.settings), versions
+
+
+# The caching workloads hash DataFrames and arrays: next to Prefect, the same versions of
+# these as in cadenza's environment, so that both hash the same data the same way.
+DATA_PACKAGES = ("numpy", "pandas", "pyarrow")
+PREFECT = Competitor(
+    name="prefect",
+    venv=REPO_ROOT / ".venv-prefect",
+    version="3.8.8",
+    # Prefect 3.8.8 passes ``min_items=`` to ``fastapi.Body``, which FastAPI 0.155 dropped.
+    requirements=("prefect==3.8.8", "fastapi<0.155"),
+    shared=DATA_PACKAGES,
+    limits={"fastapi": (0, 155)},
+    imports=("prefect", "fastapi"),
+)
+# The registry workload trains and predicts with XGBoost on pandas frames: next to MLflow,
+# the versions of cadenza's environment (xgboost-cpu is the same ``import xgboost``).
+MODEL_PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "xgboost", "xgboost-cpu")
+MLFLOW = Competitor(
+    name="mlflow",
+    venv=REPO_ROOT / ".venv-mlflow",
+    # 3.18.0 needs an mlflow-skinny release the package registry does not have.
+    version="3.17.2",
+    requirements=("mlflow==3.17.2",),
+    shared=MODEL_PACKAGES,
+    # mlflow 3.17.2 requires pyarrow<26; the model code does not use pyarrow.
+    below={"pyarrow": (26,)},
+    imports=("mlflow", "xgboost"),
+    # Its telemetry would reach out of the machine.
+    settings={"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"},
+)

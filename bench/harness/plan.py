@@ -17,13 +17,50 @@ WORKLOADS = (
     "ingestion",
     "runs_list",
     "run_page",
+    "log_metric",
+    "log_batch",
+    "runs",
+    "registry",
 )
-FRAMEWORKS = ("plain", "cadenza", "prefect")
+FRAMEWORKS = ("plain", "cadenza", "prefect", "mlflow")
 # Names that stand for several workloads in ``--only``.
 GROUPS = {
     "caching": ("cache_hit", "cache_miss", "hashing"),
     "server": ("ingestion", "runs_list", "run_page"),
+    "tracking": ("log_metric", "log_batch", "runs", "registry"),
 }
+
+
+def competitor(workload: str) -> str:
+    """The framework cadenza is compared with on ``workload``.
+
+    MLflow for experiment tracking and the model registry, which Prefect has not;
+    Prefect for everything else.
+    """
+    return "mlflow" if workload in GROUPS["tracking"] else "prefect"
+
+
+@dataclass(frozen=True)
+class TrackingPlan:
+    """Sizes of the tracking and registry workloads.
+
+    Attributes:
+        points: metric points of ``log_metric`` (single calls) and ``log_batch`` (one call).
+        mlflow_server_points: MLflow's single ``log_metric`` calls against its server,
+            which at ~10 ms a request would take minutes at ``points``.
+        runs: runs created with 5 params and 5 metrics each, then searched.
+        searches: timed ``search_runs`` calls of each kind (the median counts).
+        rounds: timed rounds of the registry workload (log, register, alias, load,
+            predict), after an untimed one; the median of each step counts.
+        mlflow_reps: processes per size for MLflow (plain Python and cadenza: ``Plan.reps``).
+    """
+
+    points: int
+    mlflow_server_points: int
+    runs: int
+    searches: int
+    rounds: int
+    mlflow_reps: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,7 @@ class Plan:
         startup_reps: processes for the start-up and import figures, every framework.
         timeout: seconds after which a workload process is stopped.
         server: sizes of the server workloads.
+        tracking: sizes of the tracking and registry workloads.
         workloads: the workloads to run.
         frameworks: the frameworks to run them on.
     """
@@ -86,10 +124,13 @@ class Plan:
     startup_reps: int
     timeout: float
     server: ServerPlan
+    tracking: TrackingPlan
     workloads: tuple[str, ...] = WORKLOADS
     frameworks: tuple[str, ...] = FRAMEWORKS
 
     def reps_for(self, framework: str) -> int:
+        if framework == "mlflow":
+            return self.tracking.mlflow_reps
         return self.prefect_reps if framework == "prefect" else self.reps
 
     def memory_size_for(self, framework: str) -> int:
@@ -128,6 +169,14 @@ FULL = Plan(
         prefect_ingest=(2, 500),
         post_batches=20,
     ),
+    tracking=TrackingPlan(
+        points=10_000,
+        mlflow_server_points=1_000,
+        runs=1_000,
+        searches=5,
+        rounds=5,
+        mlflow_reps=1,
+    ),
 )
 
 QUICK = Plan(
@@ -150,7 +199,21 @@ QUICK = Plan(
         prefect_ingest=(1, 100),
         post_batches=4,
     ),
+    tracking=TrackingPlan(
+        points=1_000,
+        mlflow_server_points=100,
+        runs=100,
+        searches=3,
+        rounds=2,
+        mlflow_reps=1,
+    ),
 )
+
+
+def taking_part(frameworks: tuple[str, ...], workloads: tuple[str, ...]) -> tuple[str, ...]:
+    """``frameworks`` less the competitors that none of ``workloads`` is compared with."""
+    needed = {competitor(workload) for workload in workloads}
+    return tuple(name for name in frameworks if name in ("plain", "cadenza") or name in needed)
 
 
 def expand(names: list[str]) -> list[str]:

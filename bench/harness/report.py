@@ -7,13 +7,34 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness import caching, ingestion, serving
+from harness import caching, ingestion, registry, serving, tracking
 from harness.plan import GROUPS, Plan
 from harness.rows import RecordingRow, Row
 from harness.session import Session
 
-FRAMEWORK_COLUMNS = ("plain", "cadenza", "prefect")
-HEADER = ("figure", "plain", "cadenza", "prefect", "cadenza/prefect", "target", "cadenza")
+# competitor -> the framework columns of its table (Prefect's column stays in MLflow's
+# table, saying that it has no tracking or registry)
+FRAMEWORK_COLUMNS = {
+    "prefect": ("plain", "cadenza", "prefect"),
+    "mlflow": ("plain", "cadenza", "prefect", "mlflow"),
+}
+TABLE_TITLES = {
+    "prefect": "Figures",
+    "mlflow": "Tracking and the model registry, against MLflow",
+}
+# what is counted -> (title, the first header cell, the frameworks compared)
+RECORDING_TABLES = {
+    "task runs": (
+        "Task runs recorded",
+        "task runs in the database / executed",
+        ("cadenza", "prefect"),
+    ),
+    "metric points": (
+        "Metric points recorded",
+        "metric points in the database / logged",
+        ("cadenza", "mlflow"),
+    ),
+}
 CASE_LABELS = {
     "sequential": "sequential task calls, all sizes",
     "submit": ".submit() + .result()",
@@ -25,7 +46,16 @@ CASE_LABELS = {
     "cache_miss": "cached task, misses + writes, all sizes",
     "hashing": "cached task on the DataFrame",
     "ingestion": "ingestion over HTTP (in the server's database)",
+    "log_metric": "log_metric, single calls, all processes",
+    "log_metric_server": "log_metric against a server (in the server's database)",
+    "log_batch": "log_batch, one call",
+    "runs": "runs with 5 params and 5 metrics",
 }
+
+
+def header(competitor: str) -> tuple[str, ...]:
+    """The header of the table of rows compared with ``competitor``."""
+    return ("figure", *FRAMEWORK_COLUMNS[competitor], f"cadenza/{competitor}", "target", "cadenza")
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -55,7 +85,7 @@ def _verdict(met: bool | None) -> str:
 
 def row_cells(row: Row) -> list[str]:
     cells = [row.label]
-    for name in FRAMEWORK_COLUMNS:
+    for name in FRAMEWORK_COLUMNS[row.competitor]:
         text = format_value(row.values.get(name), row.unit) if name in row.values else "not run"
         if note := row.notes.get(name):
             text += f" ({note})"
@@ -68,7 +98,7 @@ def row_cells(row: Row) -> list[str]:
 
 def recording_cells(row: RecordingRow) -> list[str]:
     cells = [CASE_LABELS.get(row.case, row.case)]
-    for name in ("cadenza", "prefect"):
+    for name in RECORDING_TABLES[row.what][2]:
         if name in row.counts:
             recorded, executed = row.counts[name]
             cells.append(f"{recorded:,}/{executed:,} ({recorded / executed:.0%})")
@@ -95,12 +125,33 @@ def markdown_table(header: tuple[str, ...], lines: list[list[str]], numbers: boo
     return "\n".join("| " + " | ".join(cells) + " |" for cells in rendered)
 
 
+def figure_tables(rows: list[Row]) -> list[tuple[str, tuple[str, ...], list[list[str]]]]:
+    """(title, header, lines) of each competitor's table that has rows."""
+    return [
+        (
+            title,
+            header(competitor),
+            [row_cells(row) for row in rows if row.competitor == competitor],
+        )
+        for competitor, title in TABLE_TITLES.items()
+        if any(row.competitor == competitor for row in rows)
+    ]
+
+
+def recording_tables(
+    recording: list[RecordingRow],
+) -> list[tuple[str, tuple[str, ...], list[list[str]]]]:
+    """(title, header, lines) of each count that has rows: task runs, metric points."""
+    return [
+        (title, (first, *names), [recording_cells(row) for row in recording if row.what == what])
+        for what, (title, first, names) in RECORDING_TABLES.items()
+        if any(row.what == what for row in recording)
+    ]
+
+
 def console(rows: list[Row], recording: list[RecordingRow]) -> str:
-    parts = [text_table(HEADER, [row_cells(row) for row in rows])]
-    if recording:
-        header = ("task runs in the database / executed", "cadenza", "prefect")
-        parts.append(text_table(header, [recording_cells(row) for row in recording]))
-    return "\n\n".join(parts)
+    tables = [*figure_tables(rows), *recording_tables(recording)]
+    return "\n\n".join(text_table(head, lines) for _, head, lines in tables)
 
 
 def _plan_notes(plan: Plan, machine: dict[str, str]) -> list[str]:
@@ -134,6 +185,10 @@ def _plan_notes(plan: Plan, machine: dict[str, str]) -> list[str]:
         notes += ingestion.notes(plan.server)
     if set(serving.WORKLOADS) & chosen:
         notes += serving.notes(plan.server)
+    if set(tracking.WORKLOADS) & chosen:
+        notes += tracking.notes(plan.tracking)
+    if "registry" in chosen:
+        notes += registry.notes(plan.tracking)
     return notes
 
 
@@ -149,24 +204,21 @@ def results_markdown(
         ["load average before the run", machine.get("load_before", "—")],
         ["cadenza", machine.get("cadenza", "—")],
         ["prefect", machine.get("prefect", "not run")],
-        ["data packages (both environments)", machine.get("data", "—")],
+        ["mlflow", machine.get("mlflow", "not run")],
+        ["data packages (cadenza's and Prefect's environments)", machine.get("data", "—")],
+        ["packages next to MLflow", machine.get("mlflow_packages", "—")],
         ["duration of the run", machine.get("duration", "—")],
     ]
     parts = [
         "# Benchmark results",
         "The latest figures of `make bench`: the same workloads on plain Python, cadenza and "
-        "Prefect 3, each in fresh processes. bench/README.md tells how to run and read them.",
+        "Prefect 3 (MLflow 3 for tracking and the model registry), each in fresh processes. "
+        "bench/README.md tells how to run and read them.",
         "## Machine",
         markdown_table(("", ""), machine_lines, numbers=False),
-        "## Figures",
-        markdown_table(HEADER, [row_cells(row) for row in rows]),
     ]
-    if recording:
-        header = ("task runs in the database / executed", "cadenza", "prefect")
-        parts += [
-            "## Task runs recorded",
-            markdown_table(header, [recording_cells(row) for row in recording]),
-        ]
+    for title, head, lines in [*figure_tables(rows), *recording_tables(recording)]:
+        parts += [f"## {title}", markdown_table(head, lines)]
     parts += [
         "## How they were measured",
         "\n".join(f"- {note}" for note in _plan_notes(plan, machine)),

@@ -18,6 +18,7 @@ class Row:
         values: framework name -> figure, None where not measured or failed.
         notes: framework name -> a few words shown next to its figure.
         target: cadenza's target for this figure, if it has one.
+        competitor: the framework cadenza's figure is divided by in ``ratio``.
     """
 
     key: str
@@ -26,14 +27,15 @@ class Row:
     values: dict[str, float | None]
     notes: dict[str, str] = field(default_factory=dict)
     target: Target | None = None
+    competitor: str = "prefect"
 
     @property
     def ratio(self) -> float | None:
-        """cadenza / prefect, where both figures are there and positive."""
-        cadenza, prefect = self.values.get("cadenza"), self.values.get("prefect")
-        if cadenza is None or prefect is None or cadenza <= 0 or prefect <= 0:
+        """cadenza / the competitor, where both figures are there and positive."""
+        cadenza, other = self.values.get("cadenza"), self.values.get(self.competitor)
+        if cadenza is None or other is None or cadenza <= 0 or other <= 0:
             return None
-        return cadenza / prefect
+        return cadenza / other
 
     @property
     def target_met(self) -> bool | None:
@@ -48,7 +50,8 @@ class Row:
             "unit": self.unit,
             "values": self.values,
             "notes": self.notes,
-            "ratio_cadenza_to_prefect": self.ratio,
+            "competitor": self.competitor,
+            f"ratio_cadenza_to_{self.competitor}": self.ratio,
             "target": None if self.target is None else self.target.text,
             "target_met": self.target_met,
         }
@@ -56,14 +59,17 @@ class Row:
 
 @dataclass
 class RecordingRow:
-    """Task runs found in a framework's database after its processes exited."""
+    """Task runs (or metric points) found in a framework's database after its processes
+    exited, against those executed (or logged)."""
 
     case: str
     counts: dict[str, tuple[int, int]]  # framework -> (recorded, executed)
+    what: str = "task runs"
 
     def as_dict(self) -> dict[str, object]:
         return {
             "case": self.case,
+            "what": self.what,
             "counts": {
                 name: {"recorded": recorded, "executed": executed}
                 for name, (recorded, executed) in self.counts.items()

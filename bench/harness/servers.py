@@ -1,8 +1,9 @@
-"""Servers in processes of their own: ``cadenza server start`` and ``prefect server start``.
+"""Servers in processes of their own: ``cadenza server start``, ``prefect server start`` and
+``mlflow server``.
 
 Each listens on a free port of 127.0.0.1 and runs in a process group of its own, so
 that stopping it stops whatever it started. ``with server:`` waits until it answers
-``GET /api/health`` and stops it at the end.
+its health check (``GET /api/health``, MLflow's ``GET /health``) and stops it at the end.
 """
 
 from __future__ import annotations
@@ -38,16 +39,24 @@ class ServerProcess:
         port: the port of 127.0.0.1 it listens on.
         env: its whole environment.
         log_path: where its output goes.
+        health: the path that answers 200 once it serves.
     """
 
     def __init__(
-        self, name: str, command: list[str], port: int, env: dict[str, str], log_path: Path
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        env: dict[str, str],
+        log_path: Path,
+        health: str = "/api/health",
     ) -> None:
         self.name = name
         self.command = command
         self.port = port
         self.env = env
         self.log_path = log_path
+        self.health = health
         self.process: subprocess.Popen[bytes] | None = None
         self.start_seconds: float | None = None
 
@@ -69,7 +78,7 @@ class ServerProcess:
         self.stop()
 
     def start(self) -> None:
-        """Start it and wait until ``/api/health`` answers 200 (RuntimeError if it does not)."""
+        """Start it and wait until its health check answers 200 (RuntimeError if it does not)."""
         started = time.perf_counter()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -91,13 +100,13 @@ class ServerProcess:
         self.stop()
         tail = self.log_path.read_text(errors="replace").splitlines()[-_LOG_TAIL_LINES:]
         raise RuntimeError(
-            f"{self.name} did not answer on {self.url}/api/health within {START_TIMEOUT:.0f} s; "
+            f"{self.name} did not answer on {self.url}{self.health} within {START_TIMEOUT:.0f} s; "
             f"its output (bench/out/logs/{self.log_path.name}) ends with:\n" + "\n".join(tail)
         )
 
     def _healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/api/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{self.url}{self.health}", timeout=2) as response:
                 return bool(response.status == 200)
         except (OSError, urllib.error.URLError):
             return False
@@ -165,3 +174,36 @@ def prefect_server(
     if not services:
         command.append("--no-services")
     return ServerProcess("prefect server", command, port, env, log_path)
+
+
+def mlflow_server(
+    framework: Framework, database: Path, home: Path, log_path: Path
+) -> ServerProcess:
+    """``mlflow server`` with one worker on the SQLite file ``database``, artifacts in ``home``.
+
+    One worker: with more, uvicorn does not set TCP_NODELAY on its sockets, which adds
+    ~40 ms to every small request. Its job runner (huey consumers for its GenAI jobs,
+    none of which tracking uses) is off, as Prefect's services are in the run-page
+    workloads: its six consumer processes would compete with the client for the cores.
+    """
+    port = free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    env = framework.environment(home)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    command = [
+        str(framework.python),
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{database}",
+        "--artifacts-destination",
+        str(home / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    return ServerProcess("mlflow server", command, port, env, log_path, health="/health")

@@ -47,7 +47,12 @@ class Session:
 
     @property
     def framework_names(self) -> list[str]:
-        return list(self.frameworks)
+        """The frameworks of the workloads compared with Prefect."""
+        return self.names_for("prefect")
+
+    def names_for(self, competitor: str) -> list[str]:
+        """Plain Python, cadenza and ``competitor``, those of them taking part."""
+        return [name for name in self.frameworks if name in ("plain", "cadenza", competitor)]
 
     def new_home(self, framework: str) -> Path:
         return self.scratch / f"{framework}-home-{next(self._numbers)}"
@@ -112,6 +117,8 @@ class Session:
         )
         if run.recorded is not None and run.tasks:
             line += f"   task runs recorded {run.recorded:,}/{run.tasks:,}"
+        elif run.recorded is not None and "points" in run.figures:
+            line += f"   metric points recorded {run.recorded:,}/{run.figures['points']:,}"
         if run.lingering:
             line += "   (stopped processes it left running)"
         if not run.ok:

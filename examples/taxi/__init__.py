@@ -7,6 +7,7 @@ generated months with ``make demo`` or ``python -m examples.taxi``; from Python:
 
     result = train_duration_model(year=2023, month=1, trials=10)  # the TLC's files
     result.rmse, result.model.predict(trips_dataframe)
+    result.promotion.version, result.promotion.alias  # 3, "champion"
 
 See docs/taxi.md.
 """
@@ -24,12 +25,14 @@ from examples.taxi.errors import (
 from examples.taxi.features import FeatureSet, build_features
 from examples.taxi.flow import TrainingResult, train_duration_model
 from examples.taxi.mirror import FlakyMirror
-from examples.taxi.months import next_month
+from examples.taxi.months import next_month, training_month_for
+from examples.taxi.registry import MODEL_NAME, Promotion, log_duration_model, promote, register
 from examples.taxi.training import DurationModel, evaluate, train_model
 from examples.taxi.tuning import TrialResult, train_trial
 from examples.taxi.validate import DataQuality, MonthTrips, read_month
 
 __all__ = [
+    "MODEL_NAME",
     "SCHEMA",
     "TLC_URL",
     "DataQuality",
@@ -42,6 +45,7 @@ __all__ = [
     "MonthNotFound",
     "MonthTrips",
     "NoUsableRows",
+    "Promotion",
     "TaxiDataError",
     "TrainingResult",
     "TrialResult",
@@ -51,10 +55,14 @@ __all__ = [
     "evaluate",
     "generate_month",
     "locate_month",
+    "log_duration_model",
     "next_month",
+    "promote",
     "read_month",
+    "register",
     "train_duration_model",
     "train_model",
     "train_trial",
+    "training_month_for",
     "write_month",
 ]

@@ -3,7 +3,8 @@
 It generates the two months it needs when they are missing (into
 ``CADENZA_HOME/taxi/mirror``, or ``--data-dir``), serves them from a local HTTP mirror
 on 127.0.0.1 whose first answer for each file is ``503`` (so the downloads show real
-retries), runs the flow, and says where to look at the run.
+retries), runs the flow, and says what came out (the RMSE, the model version and its
+alias) and where to look at the run, its experiment and the model.
 
     python -m examples.taxi                      # or: make demo
     python -m examples.taxi --month 12 --trials 4
@@ -18,6 +19,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pyarrow.parquet as pq
 
@@ -27,6 +29,7 @@ from examples.taxi.download import TLC_URL
 from examples.taxi.flow import TrainingResult, train_duration_model
 from examples.taxi.mirror import FlakyMirror
 from examples.taxi.months import check_month, file_name, label, next_month
+from examples.taxi.registry import MODEL_NAME, Promotion
 
 DASHBOARD = "http://127.0.0.1:4200"
 MIRROR_PORT = 4280
@@ -43,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--month", type=int, default=1, help="training month (1-12)")
     parser.add_argument("--trials", type=int, default=10, help="hyperparameter trials")
     parser.add_argument("--parallel", type=int, default=2, help="trials trained at once")
+    parser.add_argument(
+        "--model-name", default=MODEL_NAME, help=f"registered model (default {MODEL_NAME})"
+    )
     parser.add_argument(
         "--rows", type=int, default=None, help="trips per generated month (default 60-80k)"
     )
@@ -75,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "month": args.month,
         "trials": args.trials,
         "parallel": args.parallel,
+        "model_name": args.model_name,
     }
     started = time.perf_counter()
     if args.source != "mirror":
@@ -117,17 +124,52 @@ def _summary(result: TrainingResult, seconds: float) -> None:
         f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.params.items()
     )
     run = result.flow_run_id
+    promotion = result.promotion
     cadenza = _cadenza_command()
     print(
         f"\nRMSE on {result.valid_month}: {result.rmse:.3f} minutes "
-        f"(trained on {result.train_month}, {result.model.trees} trees, "
-        f"best of {len(result.trials)} trials: trial {best.number}, {params})\n"
-        f"Finished in {seconds:.0f} s.\n\n"
+        f"({result.train_rmse:.3f} on {result.train_month}, the training month; "
+        f"{result.model.trees} trees, best of {len(result.trials)} trials: trial {best.number}, "
+        f"{params})\n"
+        f"Model: {_model_line(promotion)}\n"
+        f"Flow run {run}, finished in {seconds:.0f} s.\n\n"
         f"The run:        {cadenza} runs show {run}\n"
         f"Its report:     {cadenza} artifacts show taxi-duration-model\n"
-        f"The dashboard:  {cadenza} server start, then open {DASHBOARD}/runs/{run}\n"
+        f"The model:      {cadenza} models show {promotion.name}\n"
+        f"The dashboard:  {cadenza} server start, then open\n"
+        f"  the run:          {DASHBOARD}/runs/{run}\n"
+        f"  the experiment:   {_experiment_url(run)}  (trials and runs by RMSE)\n"
+        f"  the model:        {DASHBOARD}/models/{quote(promotion.name)}/versions/"
+        f"{promotion.version}  (its lineage; all versions at "
+        f"{DASHBOARD}/models/{quote(promotion.name)})\n"
         "Run it again: the downloads, reads and features come back Cached."
     )
+
+
+def _model_line(promotion: Promotion) -> str:
+    """``taxi-duration version 2, the challenger: ...`` for the summary."""
+    head = f"{promotion.name} version {promotion.version}"
+    if promotion.champion_version is None:
+        return f"{head}, the champion (the first version)."
+    if promotion.promoted:
+        return (
+            f"{head}, the new champion: it beat version {promotion.champion_version} "
+            f"(RMSE {promotion.champion_rmse:.3f} on {promotion.valid_month})."
+        )
+    if promotion.champion_rmse is None:
+        return f"{head}, the challenger: {promotion.reason}."
+    return (
+        f"{head}, the challenger: the champion, version {promotion.champion_version}, "
+        f"scores RMSE {promotion.champion_rmse:.3f} on {promotion.valid_month}."
+    )
+
+
+def _experiment_url(flow_run_id: str) -> str:
+    """The dashboard's page of the run's experiment, its runs ordered by RMSE."""
+    from cadenza import TrackingClient
+
+    experiment = TrackingClient().get_run(flow_run_id).info.experiment_id
+    return f"{DASHBOARD}/experiments/{experiment}?{urlencode({'order': 'metrics.rmse ASC'})}"
 
 
 def _cadenza_command() -> str:

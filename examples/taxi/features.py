@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cadenza
 from cadenza import get_run_logger, task
 from cadenza.cache_policies import INPUTS, TASK_SOURCE
 from examples.taxi.validate import MonthTrips
@@ -99,3 +100,28 @@ def build_features(train: MonthTrips, valid: MonthTrips) -> FeatureSet:
         valid.label,
     )
     return features
+
+
+def log_features(features: FeatureSet) -> None:
+    """Record what the features are on the current run: params, and ``features.json``
+    with every column the vectorizer made (``PU_DO=74_75``..., ``trip_distance``)."""
+    vectorizer = features.preprocessor.named_steps["vectorizer"]
+    cadenza.log_params(
+        {
+            "encoder": type(vectorizer).__name__,
+            "categorical": ",".join(CATEGORICAL),
+            "numerical": ",".join(NUMERICAL),
+            "features": features.feature_count,
+        }
+    )
+    cadenza.log_dict(
+        {
+            "encoder": type(vectorizer).__name__,
+            "categorical": CATEGORICAL,
+            "numerical": NUMERICAL,
+            "target": TARGET,
+            "count": features.feature_count,
+            "names": [str(name) for name in vectorizer.feature_names_],
+        },
+        "features.json",
+    )

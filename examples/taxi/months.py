@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 FIRST_YEAR = 2013
 """The green-taxi records start in August 2013."""
 
@@ -30,3 +32,19 @@ def file_name(year: int, month: int) -> str:
 def label(year: int, month: int) -> str:
     """``2023-01``."""
     return f"{year}-{month:02d}"
+
+
+def months_before(year: int, month: int, count: int) -> tuple[int, int]:
+    """The month ``count`` months before ``year-month`` (after it for a negative count)."""
+    index = year * 12 + (month - 1) - count
+    return index // 12, index % 12 + 1
+
+
+def training_month_for(when: dt.date, months_back: int = 1) -> tuple[int, int]:
+    """The training month of a run due at ``when``.
+
+    Its validation month is the month ``months_back`` months before the month of
+    ``when`` (1: the month that ended last), and the training month the one before
+    that: a run due on 2 March 2025 trains on January and validates on February.
+    """
+    return months_before(when.year, when.month, months_back + 1)

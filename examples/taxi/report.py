@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from examples.taxi.registry import Promotion
 from examples.taxi.tuning import TrialResult
 from examples.taxi.validate import MALFORMED, MAX_MINUTES, MIN_MINUTES, MonthTrips
 
@@ -13,10 +14,24 @@ def _value(v: object) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def describe_promotion(promotion: Promotion) -> str:
+    """``taxi-duration version 3 is the champion: beat version 2 on 2023-02: ...``."""
+    return (
+        f"{promotion.name} version {promotion.version} is the {promotion.alias}: "
+        f"{promotion.reason}."
+    )
+
+
 def render_report(
-    rmse: float, months: list[MonthTrips], trials: list[TrialResult], features: int, trees: int
+    rmse: float,
+    months: list[MonthTrips],
+    trials: list[TrialResult],
+    features: int,
+    trees: int,
+    promotion: Promotion,
 ) -> str:
-    """The report: the RMSE, the data read, the best parameters and every trial.
+    """The report: the RMSE, the model version, the data read, the best parameters and
+    every trial.
 
     Args:
         rmse: of the final model on the validation month, in minutes.
@@ -24,6 +39,7 @@ def render_report(
         trials: every trial, in trial order.
         features: how many columns the feature matrix has.
         trees: how many trees the final model kept.
+        promotion: the registered version and its alias.
     """
     train, valid = months
     best = min(trials, key=lambda t: t.rmse)
@@ -32,6 +48,8 @@ def render_report(
         "",
         f"**RMSE on {valid.label}: {rmse:.3f} minutes** (XGBoost on the zone pair `PU_DO` and "
         f"`trip_distance`, {features:,} features, {trees} trees).",
+        "",
+        describe_promotion(promotion),
         "",
         "## Data",
         "",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+import cadenza
 from cadenza import get_run_logger, task
 from examples.taxi.features import FeatureSet
 from examples.taxi.validate import MonthTrips
@@ -39,6 +40,8 @@ class Fit(NamedTuple):
     trees: int
     rounds: int
     """How many rounds ran before early stopping."""
+    curve: list[float]
+    """The validation RMSE after each round that ran (the trees kept end at the best)."""
 
 
 def fit_booster(
@@ -55,6 +58,7 @@ def fit_booster(
 
     train = xgb.DMatrix(features.X_train, label=features.y_train, nthread=threads)
     valid = xgb.DMatrix(features.X_valid, label=features.y_valid, nthread=threads)
+    scores: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
         {
             "objective": "reg:squarederror",
@@ -68,11 +72,33 @@ def fit_booster(
         num_boost_round=rounds,
         evals=[(valid, "validation")],
         early_stopping_rounds=early_stopping_rounds,
+        evals_result=scores,
         verbose_eval=False,
     )
     ran = booster.num_boosted_rounds()
     trees = booster.best_iteration + 1
-    return Fit(booster[:trees], float(booster.best_score), trees, ran)
+    curve = [float(v) for v in scores["validation"]["rmse"]]
+    return Fit(booster[:trees], float(booster.best_score), trees, ran, curve)
+
+
+def log_curve(fit: Fit, key: str = "validation_rmse") -> None:
+    """Record the validation RMSE of every boosting round as one metric, by step."""
+    for step, value in enumerate(fit.curve):
+        cadenza.log_metric(key, value, step=step)
+
+
+class Predictor(Protocol):
+    """Anything that predicts durations from a DataFrame of trips: a
+    :class:`DurationModel`, or a model loaded back from the registry."""
+
+    def predict(self, trips: pd.DataFrame) -> Any: ...
+
+
+def rmse_on(model: Predictor, trips: MonthTrips) -> float:
+    """The RMSE, in minutes, of ``model``'s predictions on a month of trips."""
+    from sklearn.metrics import root_mean_squared_error
+
+    return float(root_mean_squared_error(trips.trips["duration"], model.predict(trips.trips)))
 
 
 @dataclass(frozen=True)
@@ -117,6 +143,7 @@ def train_model(
         threads=os.cpu_count() or 1,
         seed=seed,
     )
+    log_curve(fit)
     get_run_logger().info(
         "Kept %d trees (boosting stopped after %d rounds); RMSE %.3f on %s while training",
         fit.trees,
@@ -132,8 +159,6 @@ def train_model(
 @task(task_run_name="evaluate-{trips.label}")
 def evaluate(model: DurationModel, trips: MonthTrips) -> float:
     """The RMSE, in minutes, of the model's predictions on a month of trips."""
-    from sklearn.metrics import root_mean_squared_error
-
-    rmse = float(root_mean_squared_error(trips.trips["duration"], model.predict(trips.trips)))
+    rmse = rmse_on(model, trips)
     get_run_logger().info("RMSE on %s: %.3f minutes", trips.label, rmse)
     return rmse

@@ -12,9 +12,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cadenza
 from cadenza import get_run_logger, task
 from examples.taxi.features import FeatureSet
-from examples.taxi.training import SEED, fit_booster
+from examples.taxi.training import SEED, fit_booster, log_curve
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -50,7 +51,13 @@ class TrialResult:
 def train_trial(
     number: int, params: dict[str, Any], features: FeatureSet, threads: int = 1
 ) -> TrialResult:
-    """Train with one set of parameters; its score is the validation RMSE."""
+    """Train with one set of parameters; its score is the validation RMSE.
+
+    The trial's run records the parameters (``log_params``), the RMSE and the trees
+    kept (``log_metric``), and the validation RMSE of every round as the metric
+    ``validation_rmse``, by step: the trials are the runs of the flow's experiment.
+    """
+    cadenza.log_params(params)
     fit = fit_booster(
         params,
         features,
@@ -58,6 +65,8 @@ def train_trial(
         early_stopping_rounds=TRIAL_EARLY_STOPPING,
         threads=threads,
     )
+    log_curve(fit)
+    cadenza.log_metrics({"rmse": fit.rmse, "trees": fit.trees})
     result = TrialResult(number, params, fit.rmse, fit.trees)
     shown = ", ".join(f"{k}={v:.3g}" for k, v in params.items())
     get_run_logger().info(

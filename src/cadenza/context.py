@@ -30,6 +30,7 @@ class FlowRunContext:
     __slots__ = (
         "_logger",
         "_token",
+        "concurrency_limits",
         "dynamic_keys",
         "flow",
         "flow_run",
@@ -65,6 +66,8 @@ class FlowRunContext:
         self.previous_subflows: dict[tuple[str, int], str] = {}
         """Subflow runs of earlier attempts, by (flow name, call index), when resuming."""
         self.futures: list[TaskRunFuture[Any]] = []
+        self.concurrency_limits: dict[str, int] | None = None
+        """The concurrency limits by tag, read on the first task run with a tag."""
         self._logger: logging.LoggerAdapter[Any] | None = None
         self._token: Any = None
 

@@ -123,6 +123,10 @@ class ModelSignatureError(RegistryError, ValueError):
     """The data given to a model's ``predict`` does not match the model's signature."""
 
 
+class RunStateError(CadenzaError):
+    """A run is not in a state that allows what was asked (cancelling a finished run)."""
+
+
 class ObjectAlreadyExists(CadenzaError):
     """An object with this name exists already in the store."""
 
@@ -145,6 +149,19 @@ class ScheduleError(CadenzaError, ValueError):
 
 class DeploymentError(CadenzaError, ValueError):
     """A deployment cannot be created or run as given (bad entrypoint, options, file)."""
+
+
+class ConcurrencyLimitNotFound(ObjectNotFound):
+    """No concurrency limit is set for this tag; the message lists the tags that have one."""
+
+
+class ConcurrencyLimitError(CadenzaError, ValueError):
+    """A concurrency limit is invalid (an empty tag, a negative limit), or a task run
+    cannot run because one of its tags has a limit of 0."""
+
+
+class WorkerError(CadenzaError):
+    """A worker cannot start or go on as asked (an unknown pool, a bad option)."""
 
 
 class CadenzaSignal(BaseException):

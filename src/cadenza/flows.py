@@ -250,23 +250,21 @@ class Flow(Generic[P, R]):
             DeploymentError, ScheduleError, ParameterTypeError: an invalid option,
                 named, before anything is saved.
         """
-        from cadenza.deploy.deployments import (
-            build_deployment,
-            save_and_schedule,
-            schedules_from_options,
-        )
+        from cadenza.deploy.deployments import deployment_from_options, save_and_schedule
 
-        given = schedules_from_options(
-            cron=cron, interval=interval, rrule=rrule, timezone=timezone, anchor_date=anchor_date
-        )
-        deployment = build_deployment(
+        deployment = deployment_from_options(
             self,
             name,
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            anchor_date=anchor_date,
+            schedules=schedules,
             work_pool_name=work_pool_name,
             work_queue_name=work_queue_name,
             entrypoint=entrypoint,
             path=path,
-            schedules=[*given, *(schedules or [])],
             parameters=parameters,
             tags=tags,
             description=description,
@@ -276,6 +274,58 @@ class Flow(Generic[P, R]):
             catchup=catchup,
         )
         return save_and_schedule(deployment)
+
+    def serve(
+        self,
+        name: str,
+        *,
+        cron: str | list[str] | None = None,
+        interval: float | Any | None = None,
+        rrule: str | list[str] | None = None,
+        timezone: str | None = None,
+        anchor_date: Any = None,
+        schedules: list[Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: Iterable[str] = (),
+        description: str | None = None,
+        version: str | None = None,
+        paused: bool = False,
+        catchup: str = "all",
+        limit: int | None = None,
+    ) -> None:
+        """Deploy this flow as ``name`` and run its runs in this process until Ctrl-C,
+        with no separate worker: on the schedules given, and whenever a run is asked
+        for (``cadenza deployment run FLOW/NAME``, or the UI's Run button).
+
+        The deployment goes to the work pool ``serve``, in a queue of its own; each run
+        executes in a subprocess. Without a server this process also creates the
+        scheduled runs and watches for crashed ones; with ``CADENZA_API_URL`` set, the
+        server does. Options are those of :meth:`deploy`; ``limit`` bounds the runs
+        at once.
+
+        Raises:
+            DeploymentError, ScheduleError, ParameterTypeError: an invalid option,
+                named, before anything is saved.
+        """
+        from cadenza.deploy.serve import serve
+
+        serve(
+            self,
+            name,
+            limit=limit,
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            anchor_date=anchor_date,
+            schedules=schedules,
+            parameters=parameters,
+            tags=tags,
+            description=description,
+            version=version,
+            paused=paused,
+            catchup=catchup,
+        )
 
     @property
     def entrypoint(self) -> str | None:

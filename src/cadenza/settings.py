@@ -73,6 +73,17 @@ class Settings:
             (``CADENZA_NOTIFY_RETRY_MAX_DELAY``).
         notify_max_attempts: attempts at delivering one message before it is given
             up as failed (``CADENZA_NOTIFY_MAX_ATTEMPTS``).
+        worker_poll_interval: seconds between two looks of an idle worker for new
+            runs (``CADENZA_WORKER_POLL_INTERVAL``); runs known ahead start at their
+            time whatever this is.
+        heartbeat_interval: seconds between two heartbeats of a worker, which also
+            look for cancellations of its runs, and between two renewals of the
+            concurrency slots a process holds (``CADENZA_HEARTBEAT_INTERVAL``).
+        heartbeat_timeout: seconds without a heartbeat after which the monitor marks
+            a worker's runs Crashed, and after which a slot not renewed is free
+            (``CADENZA_HEARTBEAT_TIMEOUT``).
+        monitor_interval: seconds between two passes of the crash monitor
+            (``CADENZA_MONITOR_INTERVAL``).
     """
 
     home: Path = dataclasses.field(default_factory=lambda: Path("~/.cadenza").expanduser())
@@ -97,6 +108,10 @@ class Settings:
     notify_retry_delay: float = 5.0
     notify_retry_max_delay: float = 600.0
     notify_max_attempts: int = 8
+    worker_poll_interval: float = 0.5
+    heartbeat_interval: float = 5.0
+    heartbeat_timeout: float = 30.0
+    monitor_interval: float = 5.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -34,3 +34,13 @@ def flow_file(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def traces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder where the flows of ``tests.deploy.worker_helpers.FLOWS`` leave their
+    traces (``TEST_TRACES``)."""
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    monkeypatch.setenv("TEST_TRACES", str(folder))
+    return folder

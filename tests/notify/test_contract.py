@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.notify.conftest import NotifyServer, Receiver
+from tests.store.backends import BACKENDS, SQLITE, Backend
 
 from cadenza.exceptions import InvalidNotificationConfig, ObjectAlreadyExists, ObjectNotFound
 from cadenza.notify.automations import Automation, FlowRunStateTrigger, NotCompletedTrigger
@@ -21,13 +21,16 @@ from cadenza.store.notify_base import NotificationStore
 from cadenza.store.sql import SqlStore
 from cadenza.utilities.ids import uuid7
 
-BACKENDS = ["sql", "http"]
+KINDS = [*(f"sql-{b.name}" for b in BACKENDS), "http"]
+"""The SQL store on every backend, and the HTTP store of a server in front of SQLite."""
 
 
-@pytest.fixture(params=BACKENDS)
-def nstore(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NotificationStore]:
-    sql = SqlStore(f"sqlite:///{tmp_path / 'contract.db'}")
-    if request.param == "sql":
+@pytest.fixture(params=KINDS)
+def nstore(request: pytest.FixtureRequest) -> Iterator[NotificationStore]:
+    kind: str = request.param
+    backend = SQLITE if kind == "http" else BACKENDS[KINDS.index(kind)]
+    sql = SqlStore(backend.fresh_url(request))
+    if kind != "http":
         yield sql
     else:
         from cadenza.client.http_notify import HttpNotificationStore
@@ -180,83 +183,80 @@ def _message(key: str, now: float, **fields: Any) -> OutboxMessage:
     )
 
 
-def test_enqueue_claim_and_finish(tmp_path: Path) -> None:
-    store = SqlStore(f"sqlite:///{tmp_path / 'q.db'}")
-    try:
-        now = 1000.0
-        a, b, dup = _message("k1", now), _message("k2", now + 5), _message("k1", now)
-        assert store.enqueue([a, b, dup]) == [a.id, b.id]
-        assert store.enqueue([dup]) == []
-        assert store.next_due() == now
-        claimed = store.claim_due(now + 1, limit=10, lease=30)
-        assert [m.id for m in claimed] == [a.id]  # b is not due yet
-        assert store.claim_due(now + 1, limit=10, lease=30) == []  # held by its lease
-        store.finish_attempt(
-            DeliveryAttempt(a.id, 1, now + 1, False, "refused", 0.1), retry_at=now + 50
-        )
-        found = store.read_message(a.id)
-        assert found is not None
-        assert (found.status, found.attempts, found.last_error) == ("pending", 1, "refused")
-        assert [m.id for m in store.claim_due(now + 10, limit=10, lease=30)] == [b.id]
-        # b's sender died: its lease ends and another claims it again (at least once).
-        assert [m.id for m in store.claim_due(now + 41, limit=10, lease=30)] == [b.id]
-        store.finish_attempt(DeliveryAttempt(b.id, 1, now + 41, True), retry_at=None)
-        store.finish_attempt(DeliveryAttempt(a.id, 2, now + 51, False, "down"), retry_at=None)
-        assert [(m.id, m.status) for m in store.list_messages()] == [
-            (b.id, "sent"),
-            (a.id, "failed"),
-        ]
-        assert store.next_due() is None
-        assert [x.attempt for x in store.list_attempts(a.id)] == [1, 2]
-        store.finish_attempt(DeliveryAttempt(uuid7(), 1, now, True), retry_at=None)  # unknown
-    finally:
-        store.close()
+@pytest.fixture(params=BACKENDS, ids=str)
+def store(request: pytest.FixtureRequest) -> Iterator[SqlStore]:
+    """The SQL store, the delivery queue of the server, on each backend."""
+    backend: Backend = request.param
+    store = SqlStore(backend.fresh_url(request))
+    yield store
+    store.close()
 
 
-def test_cursor_marks_and_changed_runs(tmp_path: Path) -> None:
+def test_enqueue_claim_and_finish(store: SqlStore) -> None:
+    now = 1000.0
+    a, b, dup = _message("k1", now), _message("k2", now + 5), _message("k1", now)
+    assert store.enqueue([a, b, dup]) == [a.id, b.id]
+    assert store.enqueue([dup]) == []
+    assert store.next_due() == now
+    claimed = store.claim_due(now + 1, limit=10, lease=30)
+    assert [m.id for m in claimed] == [a.id]  # b is not due yet
+    assert store.claim_due(now + 1, limit=10, lease=30) == []  # held by its lease
+    store.finish_attempt(
+        DeliveryAttempt(a.id, 1, now + 1, False, "refused", 0.1), retry_at=now + 50
+    )
+    found = store.read_message(a.id)
+    assert found is not None
+    assert (found.status, found.attempts, found.last_error) == ("pending", 1, "refused")
+    assert [m.id for m in store.claim_due(now + 10, limit=10, lease=30)] == [b.id]
+    # b's sender died: its lease ends and another claims it again (at least once).
+    assert [m.id for m in store.claim_due(now + 41, limit=10, lease=30)] == [b.id]
+    store.finish_attempt(DeliveryAttempt(b.id, 1, now + 41, True), retry_at=None)
+    store.finish_attempt(DeliveryAttempt(a.id, 2, now + 51, False, "down"), retry_at=None)
+    assert [(m.id, m.status) for m in store.list_messages()] == [
+        (b.id, "sent"),
+        (a.id, "failed"),
+    ]
+    assert store.next_due() is None
+    assert [x.attempt for x in store.list_attempts(a.id)] == [1, 2]
+    store.finish_attempt(DeliveryAttempt(uuid7(), 1, now, True), retry_at=None)  # unknown
+
+
+def test_cursor_marks_and_changed_runs(store: SqlStore) -> None:
     from tests.notify.test_server import run_events
 
-    store = SqlStore(f"sqlite:///{tmp_path / 'q.db'}")
-    try:
-        assert store.read_cursor("c") is None
-        store.write_cursor("c", 5.0)
-        store.write_cursor("c", 7.5)
-        assert store.read_cursor("c") == 7.5
-        store.mark_runs({"r1": 10.0, "r2": 20.0})
-        store.mark_runs({"r1": 15.0})  # later: keeps 10
-        marks = store.marked_runs()
-        assert {k: v[0] for k, v in marks.items()} == {"r1": 10.0, "r2": 20.0}
-        store.mark_runs({"r2": 5.0})  # marked again while being evaluated
-        store.unmark_runs(marks)
-        assert {k: v[0] for k, v in store.marked_runs().items()} == {"r2": 5.0}
-        runs = []
-        for start in (100.0, 200.0, 300.0):
-            run, events = run_events("etl", start)
-            store.apply(events)
-            runs.append(run)
-        assert store.changed_flow_runs(150.0) == [(runs[1].id, 202.0), (runs[2].id, 302.0)]
-        assert store.changed_flow_runs(0.0, after=(202.0, runs[1].id)) == [(runs[2].id, 302.0)]
-        assert store.changed_flow_runs(0.0, limit=1) == [(runs[0].id, 102.0)]
-        assert store.changed_flow_runs(400.0) == []
-    finally:
-        store.close()
+    assert store.read_cursor("c") is None
+    store.write_cursor("c", 5.0)
+    store.write_cursor("c", 7.5)
+    assert store.read_cursor("c") == 7.5
+    store.mark_runs({"r1": 10.0, "r2": 20.0})
+    store.mark_runs({"r1": 15.0})  # later: keeps 10
+    marks = store.marked_runs()
+    assert {k: v[0] for k, v in marks.items()} == {"r1": 10.0, "r2": 20.0}
+    store.mark_runs({"r2": 5.0})  # marked again while being evaluated
+    store.unmark_runs(marks)
+    assert {k: v[0] for k, v in store.marked_runs().items()} == {"r2": 5.0}
+    runs = []
+    for start in (100.0, 200.0, 300.0):
+        run, events = run_events("etl", start)
+        store.apply(events)
+        runs.append(run)
+    assert store.changed_flow_runs(150.0) == [(runs[1].id, 202.0), (runs[2].id, 302.0)]
+    assert store.changed_flow_runs(0.0, after=(202.0, runs[1].id)) == [(runs[2].id, 302.0)]
+    assert store.changed_flow_runs(0.0, limit=1) == [(runs[0].id, 102.0)]
+    assert store.changed_flow_runs(400.0) == []
 
 
-def test_overdue_runs(tmp_path: Path) -> None:
+def test_overdue_runs(store: SqlStore) -> None:
     from cadenza.events import FlowRunCreated
     from cadenza.runs import FlowRun
     from cadenza.states import Completed
 
-    store = SqlStore(f"sqlite:///{tmp_path / 'q.db'}")
-    try:
-        made = []
-        for i, state in enumerate([Scheduled(timestamp=1.0), Completed(timestamp=2.0), None]):
-            run = FlowRun(id=uuid7(), name=f"r{i}", flow_name="etl", expected_start_time=100.0 + i)
-            store.apply([FlowRunCreated(run, state)])
-            made.append(run)
-        found = store.overdue_flow_runs(99.0, 110.0)
-        assert [r.id for r in found] == [made[0].id]  # completed and state-less left out
-        assert store.overdue_flow_runs(100.0, 110.0) == []
-        assert store.has_enabled_automations() is False
-    finally:
-        store.close()
+    made = []
+    for i, state in enumerate([Scheduled(timestamp=1.0), Completed(timestamp=2.0), None]):
+        run = FlowRun(id=uuid7(), name=f"r{i}", flow_name="etl", expected_start_time=100.0 + i)
+        store.apply([FlowRunCreated(run, state)])
+        made.append(run)
+    found = store.overdue_flow_runs(99.0, 110.0)
+    assert [r.id for r in found] == [made[0].id]  # completed and state-less left out
+    assert store.overdue_flow_runs(100.0, 110.0) == []
+    assert store.has_enabled_automations() is False

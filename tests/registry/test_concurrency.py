@@ -1,5 +1,6 @@
-"""Versions are numbered in one transaction: processes registering at once on one SQLite
-file never get the same number."""
+"""Versions are numbered in one transaction: processes registering at once on one
+database (a SQLite file, or PostgreSQL with the model's row locked) never get the same
+number, and the model is created once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cadenza.store.sql import SqlStore
+from tests.store.backends import BACKENDS, Backend
 
 _REGISTER = """
 import json, sys, time
@@ -33,8 +35,11 @@ print(json.dumps(numbers))
 
 
 @pytest.mark.slow
-def test_processes_registering_at_once_get_distinct_versions(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+@pytest.mark.parametrize("backend", BACKENDS, ids=str)
+def test_processes_registering_at_once_get_distinct_versions(
+    tmp_path: Path, backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    url = backend.fresh_url(request)
     SqlStore(url).close()  # the schema exists before the race starts
     go = tmp_path / "go"
     processes = [

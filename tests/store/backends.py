@@ -1,9 +1,11 @@
 """The store backends the contract tests run against.
 
-Each backend is a name and a function that returns the URL of a fresh, empty
-database for one test. To run the contract suite on another backend, append an
-entry to :data:`BACKENDS` (a PostgreSQL entry would create a fresh database or
-schema from a server URL given in the environment, and skip when none is given).
+Each backend is a name and a function that returns the URL of a fresh, empty database
+for one test, given the test's (or fixture's) request: a SQLite file in the test's
+``tmp_path``, or a schema of its own on the PostgreSQL server of
+``CADENZA_TEST_POSTGRES_URL`` (see :mod:`tests.postgres`; skipped when the variable is not
+set). Parametrize with ``ids=str`` to name the cases after the backends
+(``-k postgres`` runs the PostgreSQL ones).
 """
 
 from __future__ import annotations
@@ -12,21 +14,27 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.postgres import fresh_postgres_url
+
 
 @dataclasses.dataclass(frozen=True)
 class Backend:
     name: str
-    fresh_url: Callable[[Path], str]
-    """The URL of an empty database, given the test's ``tmp_path``."""
+    fresh_url: Callable[[pytest.FixtureRequest], str]
+    """The URL of an empty database, given the request of the test or fixture."""
 
     def __str__(self) -> str:
         return self.name
 
 
-def _sqlite_file(tmp_path: Path) -> str:
+def _sqlite_file(request: pytest.FixtureRequest) -> str:
+    tmp_path: Path = request.getfixturevalue("tmp_path")
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
-BACKENDS: list[Backend] = [
-    Backend("sqlite", _sqlite_file),
-]
+SQLITE = Backend("sqlite", _sqlite_file)
+POSTGRES = Backend("postgres", fresh_postgres_url)
+
+BACKENDS: list[Backend] = [SQLITE, POSTGRES]

@@ -36,18 +36,18 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 @pytest.fixture
-def store(backend: Backend, tmp_path: Path) -> Iterator[SqlStore]:
+def store(backend: Backend, request: pytest.FixtureRequest) -> Iterator[SqlStore]:
     """A store on an empty database of ``backend``, closed after the test."""
-    s = SqlStore(backend.fresh_url(tmp_path))
+    s = SqlStore(backend.fresh_url(request))
     yield s
     s.close()
 
 
 @pytest.fixture
-def deploy_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeploymentStore]:
+def deploy_store(request: pytest.FixtureRequest) -> Iterator[DeploymentStore]:
     """A deployment store of the kind a test is parametrized with (``indirect=True``)."""
     kind: DeployStoreKind = request.param
-    s = SqlStore(kind.backend.fresh_url(tmp_path))
+    s = SqlStore(kind.backend.fresh_url(request))
     try:
         if not kind.http:
             yield s

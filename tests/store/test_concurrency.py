@@ -1,18 +1,20 @@
-"""Several processes writing to one SQLite file at once: no "database is locked",
-nothing lost."""
+"""Several processes writing to one database at once (a SQLite file, or PostgreSQL): no
+"database is locked", nothing lost."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from cadenza.store.schema import SCHEMA_VERSION
+from tests.store import raw
+from tests.store.backends import BACKENDS, Backend
 
 WORKER = """
 import sys
@@ -50,11 +52,20 @@ print("done", worker)
 
 
 def run_workers(
-    home: Path, script: Path, n: int, n_flows: int, n_tasks: int, timeout: float
+    home: Path,
+    script: Path,
+    n: int,
+    n_flows: int,
+    n_tasks: int,
+    timeout: float,
+    url: str | None = None,
 ) -> list[tuple[int, str, str]]:
-    """Start ``n`` worker processes, let them all begin at once, wait for them."""
+    """Start ``n`` worker processes, let them all begin at once, wait for them. They
+    record into ``home``'s SQLite file, or into the database of ``url`` when given."""
     script.write_text(WORKER)
     env = {**os.environ, "CADENZA_HOME": str(home)}
+    if url is not None:
+        env["CADENZA_DATABASE_URL"] = url
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), str(w), str(n_flows), str(n_tasks)],
@@ -87,12 +98,18 @@ def run_workers(
                 p.communicate()
 
 
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    with raw.connection(url) as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+
+def database(backend: Backend, request: pytest.FixtureRequest, home: Path) -> str | None:
+    """The URL the workers are given (none: the SQLite file of their home)."""
+    return None if backend.name == "sqlite" else backend.fresh_url(request)
+
+
+def url_of(url: str | None, home: Path) -> str:
+    return url or f"sqlite:///{home / 'cadenza.db'}"
 
 
 def assert_clean(results: list[tuple[int, str, str]]) -> None:
@@ -105,16 +122,19 @@ def assert_clean(results: list[tuple[int, str, str]]) -> None:
 
 
 @pytest.mark.slow
-def test_processes_writing_at_once_record_every_run(cadenza_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS, ids=str)
+def test_processes_writing_at_once_record_every_run(
+    cadenza_home: Path, tmp_path: Path, backend: Backend, request: pytest.FixtureRequest
+) -> None:
     n_procs, n_flows, n_tasks = 4, 20, 50
-    assert_clean(
-        run_workers(cadenza_home, tmp_path / "worker.py", n_procs, n_flows, n_tasks, timeout=90)
-    )
-    db = cadenza_home / "cadenza.db"
-    assert query(db, "SELECT state_type, count(*) FROM flow_runs GROUP BY 1") == [
+    url = database(backend, request, cadenza_home)
+    script = tmp_path / "worker.py"
+    assert_clean(run_workers(cadenza_home, script, n_procs, n_flows, n_tasks, 90, url))
+    db = url_of(url, cadenza_home)
+    assert query(db, "SELECT state_type, count(*) FROM flow_runs GROUP BY state_type") == [
         ("COMPLETED", n_procs * n_flows)
     ]
-    assert query(db, "SELECT state_type, count(*) FROM task_runs GROUP BY 1") == [
+    assert query(db, "SELECT state_type, count(*) FROM task_runs GROUP BY state_type") == [
         ("COMPLETED", n_procs * n_flows * n_tasks)
     ]
     per_flow = query(
@@ -131,11 +151,15 @@ def test_processes_writing_at_once_record_every_run(cadenza_home: Path, tmp_path
 
 
 @pytest.mark.parametrize("attempt", range(2))
-def test_processes_opening_a_fresh_home_at_once_all_succeed(tmp_path: Path, attempt: int) -> None:
+@pytest.mark.parametrize("backend", BACKENDS, ids=str)
+def test_processes_opening_a_fresh_database_at_once_all_succeed(
+    tmp_path: Path, attempt: int, backend: Backend, request: pytest.FixtureRequest
+) -> None:
     """The first use creates the schema; several first uses at once must not collide."""
     home = tmp_path / f"fresh-{attempt}"
-    assert_clean(run_workers(home, tmp_path / "worker.py", 4, 1, 3, timeout=60))
-    db = home / "cadenza.db"
+    url = database(backend, request, home)
+    assert_clean(run_workers(home, tmp_path / "worker.py", 4, 1, 3, 60, url))
+    db = url_of(url, home)
     assert query(db, "SELECT count(*) FROM flow_runs") == [(4,)]
     assert query(db, "SELECT count(*) FROM flows") == [(1,)]
     assert query(db, "SELECT version_num FROM alembic_version") == [(SCHEMA_VERSION,)]

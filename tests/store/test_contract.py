@@ -214,6 +214,22 @@ def test_a_run_created_without_states_has_no_state(store: RunStore) -> None:
     assert listed.state is None
 
 
+def test_runs_created_without_states_can_be_delivered_again(store: RunStore) -> None:
+    flow_run = make.flow_run()
+    task_run = make.task_run(flow_run)
+    batch = [make.create(flow_run), make.create(task_run)]
+    store.apply(batch)
+    store.apply(batch)  # a batch whose acknowledgement was lost
+    store.apply([*batch, make.change(task_run, Pending(timestamp=T0 + 1))])
+    found = store.read_task_run(task_run.id)
+    assert found is not None
+    assert make.names(found.history) == ["Pending"]
+    flow = store.read_flow_run(flow_run.id)
+    assert flow is not None
+    assert flow.state is None
+    assert store.count_flow_runs() == 1
+
+
 # -- apply: idempotency and order ----------------------------------------------------------
 def _one_flow_with_everything(clock: Clock) -> tuple[FlowRun, list[TaskRun], list[Event]]:
     flow_run = make.flow_run(created=clock())

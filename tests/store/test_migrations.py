@@ -3,8 +3,6 @@ made when a database is opened."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +18,20 @@ from cadenza.store.base import FlowRunFilter
 from cadenza.store.migrate import alembic_config, current_revision, known_revisions, upgrade
 from cadenza.store.schema import SCHEMA_VERSION, metadata
 from cadenza.store.sql import SqlStore, flow_id_for
-from tests.store import make
+from tests.store import make, raw
+from tests.store.backends import BACKENDS, Backend
 from tests.store.make import T0, Clock
 
 
+@pytest.fixture(params=BACKENDS, ids=str)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cadenza.db'}"
+def url(backend: Backend, request: pytest.FixtureRequest) -> str:
+    """An empty database of each backend."""
+    return backend.fresh_url(request)
 
 
 def schema_of(url: str) -> dict[str, Any]:
@@ -86,10 +91,12 @@ def test_schema_version_is_the_alembic_head(url: str) -> None:
     assert known_revisions()[-1] == SCHEMA_VERSION
 
 
-def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path, url: str) -> None:
+def test_migrations_build_exactly_the_tables_of_the_schema(
+    url: str, backend: Backend, request: pytest.FixtureRequest
+) -> None:
     assert upgrade(url) == (None, SCHEMA_VERSION)
     assert differences(url) == []
-    created = f"sqlite:///{tmp_path / 'created.db'}"
+    created = backend.fresh_url(request)
     engine = sa.create_engine(created)
     metadata.create_all(engine)
     engine.dispose()
@@ -165,7 +172,7 @@ def test_an_older_database_names_the_command_to_run_then_upgrades(url: str, olde
     assert f"schema version {older}" in message
     assert f"needs {SCHEMA_VERSION}" in message
     assert "Run `cadenza db upgrade`" in message
-    assert str(Path(url.removeprefix("sqlite:///"))) in message
+    assert raw.where(url) in message
 
     assert upgrade(url) == (older, SCHEMA_VERSION)
     store = SqlStore(url)
@@ -211,11 +218,7 @@ def test_going_down_from_artifacts_keeps_runs(url: str) -> None:
     command.downgrade(alembic_config(url), "0002")
     assert "artifacts" not in schema_of(url)
     assert "entrypoint" not in [c[0] for c in schema_of(url)["flow_runs"]["columns"]]
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    try:
-        assert con.execute("SELECT count(*) FROM task_runs").fetchone() == (1,)
-    finally:
-        con.close()
+    assert raw.scalar(url, "SELECT count(*) FROM task_runs") == 1
     upgrade(url)
     store = SqlStore(url)
     try:
@@ -228,42 +231,42 @@ def test_going_down_from_artifacts_keeps_runs(url: str) -> None:
 
 
 def _record_a_run_with_sql(url: str) -> None:
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    with con:
-        con.execute(
-            "INSERT INTO flows (id, name, created) VALUES (?, ?, ?)",
-            (flow_id_for("old"), "old", T0),
+    run_id = "01890000-0000-7000-8000-000000000001"
+    with raw.connection(url) as conn:
+        conn.execute(
+            sa.text("INSERT INTO flows (id, name, created) VALUES (:id, 'old', :t)"),
+            {"id": flow_id_for("old"), "t": T0},
         )
-        con.execute(
-            "INSERT INTO flow_runs (id, flow_id, name, created, state_type, state_name,"
-            " state_timestamp, run_count, start_time, end_time, history)"
-            " VALUES (?, ?, 'old-run', ?, 'COMPLETED', 'Completed', ?, 1, ?, ?, ?)",
-            (
-                "01890000-0000-7000-8000-000000000001",
-                flow_id_for("old"),
-                T0,
-                T0 + 2,
-                T0 + 1,
-                T0 + 2,
-                '[{"type":"PENDING","name":"Pending","timestamp":1750000000.0},'
+        conn.execute(
+            sa.text(
+                "INSERT INTO flow_runs (id, flow_id, name, created, state_type, state_name,"
+                " state_timestamp, run_count, start_time, end_time, history)"
+                " VALUES (:id, :flow_id, 'old-run', :created, 'COMPLETED', 'Completed',"
+                " :end, 1, :start, :end, :history)"
+            ),
+            {
+                "id": run_id,
+                "flow_id": flow_id_for("old"),
+                "created": T0,
+                "start": T0 + 1,
+                "end": T0 + 2,
+                "history": '[{"type":"PENDING","name":"Pending","timestamp":1750000000.0},'
                 '{"type":"RUNNING","name":"Running","timestamp":1750000001.0},'
                 '{"type":"COMPLETED","name":"Completed","timestamp":1750000002.0}]',
+            },
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO logs (flow_run_id, level, name, message, timestamp)"
+                " VALUES (:id, 20, 'old', 'written by an older cadenza', :t)"
             ),
+            {"id": run_id, "t": T0 + 1},
         )
-        con.execute(
-            "INSERT INTO logs (flow_run_id, level, name, message, timestamp)"
-            " VALUES (?, 20, 'old', 'written by an older cadenza', ?)",
-            ("01890000-0000-7000-8000-000000000001", T0 + 1),
-        )
-    con.close()
 
 
 def test_an_unknown_version_was_written_by_a_newer_cadenza(url: str) -> None:
     SqlStore(url).close()
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    with con:
-        con.execute("UPDATE alembic_version SET version_num = '9999'")
-    con.close()
+    raw.execute(url, "UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(StoreSchemaError, match="newer cadenza") as info:
         SqlStore(url)
     assert "'9999'" in str(info.value)
@@ -282,45 +285,42 @@ def test_an_unknown_version_was_written_by_a_newer_cadenza(url: str) -> None:
     ],
     ids=["plain", "another-alembic-app"],
 )
-def test_a_database_of_another_application_is_refused(
-    tmp_path: Path, url: str, statements: list[str]
-) -> None:
-    path = tmp_path / "cadenza.db"
-    con = sqlite3.connect(path)
-    with con:
-        for sql in statements:
-            con.execute(sql)
-    con.close()
+def test_a_database_of_another_application_is_refused(url: str, statements: list[str]) -> None:
+    for sql in statements:
+        raw.execute(url, sql)
     with pytest.raises(StoreSchemaError) as info:
         SqlStore(url)
     message = str(info.value)
     assert "not cadenza's" in message
-    assert str(path) in message
+    assert raw.where(url) in message
     assert "CADENZA_HOME" in message
     foreign = statements[0].split()[2]
     assert foreign in message
-    # Nothing was added to it.
-    con = sqlite3.connect(path)
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    con.close()
-    assert "flow_runs" not in tables
+    assert "flow_runs" not in raw.table_names(url)  # nothing was added to it
 
 
 def test_tags_of_runs_recorded_before_0004_are_found_by_tag(url: str) -> None:
     upgrade(url, "0003")
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    with con:
-        con.execute(
-            "INSERT INTO flows (id, name, created) VALUES (?, ?, ?)",
-            (flow_id_for("old"), "old", T0),
-        )
-        for i, tags in enumerate(['["gpu","nightly"]', '["nightly"]', "[]", '["gpu","gpu"]']):
-            con.execute(
-                "INSERT INTO flow_runs (id, flow_id, name, created, tags, run_count)"
-                " VALUES (?, ?, ?, ?, ?, 0)",
-                (f"01890000-0000-7000-8000-00000000000{i}", flow_id_for("old"), f"r{i}", T0, tags),
-            )
-    con.close()
+    raw.execute(
+        url,
+        "INSERT INTO flows (id, name, created) VALUES (:id, 'old', :t)",
+        [{"id": flow_id_for("old"), "t": T0}],
+    )
+    raw.execute(
+        url,
+        "INSERT INTO flow_runs (id, flow_id, name, created, tags, run_count)"
+        " VALUES (:id, :flow_id, :name, :t, :tags, 0)",
+        [
+            {
+                "id": f"01890000-0000-7000-8000-00000000000{i}",
+                "flow_id": flow_id_for("old"),
+                "name": f"r{i}",
+                "t": T0,
+                "tags": tags,
+            }
+            for i, tags in enumerate(['["gpu","nightly"]', '["nightly"]', "[]", '["gpu","gpu"]'])
+        ],
+    )
     upgrade(url)
     store = SqlStore(url)
     try:

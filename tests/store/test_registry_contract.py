@@ -4,7 +4,6 @@ store and on the HTTP store against a real server."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,8 @@ FLOW_RUN = "01890000-0000-7000-8000-00000000000b"
 
 
 @pytest.fixture(params=REGISTRY_BACKENDS)
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RegistryStore]:
-    with open_registry(request.param, tmp_path) as store:
+def registry(request: pytest.FixtureRequest) -> Iterator[RegistryStore]:
+    with open_registry(request.param, request) as store:
         yield store
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,10 +71,10 @@ KINDS = [*(f"sql-{b.name}" for b in BACKENDS), "http"]
 
 
 @pytest.fixture(params=KINDS)
-def tracking(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tracking]:
+def tracking(request: pytest.FixtureRequest) -> Iterator[Tracking]:
     kind: str = request.param
     backend: Backend = BACKENDS[0] if kind == "http" else BACKENDS[KINDS.index(kind)]
-    sql = SqlStore(backend.fresh_url(tmp_path))
+    sql = SqlStore(backend.fresh_url(request))
     if kind != "http":
         yield Tracking(sql, sql)
         sql.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
+import pytest
 from alembic import command
 
 from cadenza.events import MetricLogged, ParamsLogged
@@ -12,33 +10,43 @@ from cadenza.store.migrate import alembic_config, upgrade
 from cadenza.store.schema import SCHEMA_VERSION
 from cadenza.store.sql import SqlStore, flow_id_for
 from cadenza.store.tracking_queries import experiment_id_for
-from tests.store import make
+from tests.store import make, raw
+from tests.store.backends import BACKENDS, Backend
 from tests.store.make import T0, Clock
 
 
-def test_flow_runs_of_0004_join_the_experiment_of_their_flow(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+@pytest.mark.parametrize("backend", BACKENDS, ids=str)
+def test_flow_runs_of_0004_join_the_experiment_of_their_flow(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    url = backend.fresh_url(request)
     upgrade(url, "0004")
-    con = sqlite3.connect(tmp_path / "old.db")
-    with con:
-        for name in ("train", "etl"):
-            con.execute(
-                "INSERT INTO flows (id, name, created) VALUES (?, ?, ?)",
-                (flow_id_for(name), name, T0),
-            )
-        for i, name in enumerate(["train", "train", "etl"]):
-            con.execute(
-                "INSERT INTO flow_runs (id, flow_id, name, created, run_count, state_type)"
-                " VALUES (?, ?, ?, ?, 0, 'COMPLETED')",
-                (f"01890000-0000-7000-8000-00000000000{i}", flow_id_for(name), f"r{i}", T0 + i),
-            )
-        con.execute(
-            "INSERT INTO task_runs (id, flow_run_id, name, task_key, created)"
-            " VALUES ('01890000-0000-7000-8000-0000000000t0',"
-            " '01890000-0000-7000-8000-000000000000', 'fit-0', 'fit', ?)",
-            (T0,),
-        )
-    con.close()
+    raw.execute(
+        url,
+        "INSERT INTO flows (id, name, created) VALUES (:id, :name, :t)",
+        [{"id": flow_id_for(name), "name": name, "t": T0} for name in ("train", "etl")],
+    )
+    raw.execute(
+        url,
+        "INSERT INTO flow_runs (id, flow_id, name, created, run_count, state_type)"
+        " VALUES (:id, :flow_id, :name, :t, 0, 'COMPLETED')",
+        [
+            {
+                "id": f"01890000-0000-7000-8000-00000000000{i}",
+                "flow_id": flow_id_for(name),
+                "name": f"r{i}",
+                "t": T0 + i,
+            }
+            for i, name in enumerate(["train", "train", "etl"])
+        ],
+    )
+    raw.execute(
+        url,
+        "INSERT INTO task_runs (id, flow_run_id, name, task_key, created)"
+        " VALUES ('01890000-0000-7000-8000-0000000000t0',"
+        " '01890000-0000-7000-8000-000000000000', 'fit-0', 'fit', :t)",
+        [{"t": T0}],
+    )
     assert upgrade(url, "0005") == ("0004", "0005")
     assert upgrade(url) == ("0005", SCHEMA_VERSION)  # and the revisions after it
     store = SqlStore(url)
@@ -63,10 +71,5 @@ def test_flow_runs_of_0004_join_the_experiment_of_their_flow(tmp_path: Path) -> 
     finally:
         store.close()
     command.downgrade(alembic_config(url), "0004")
-    con = sqlite3.connect(tmp_path / "old.db")
-    try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert "experiments" not in tables
-        assert con.execute("SELECT count(*) FROM flow_runs").fetchone() == (4,)
-    finally:
-        con.close()
+    assert "experiments" not in raw.table_names(url)
+    assert raw.scalar(url, "SELECT count(*) FROM flow_runs") == 4

@@ -136,3 +136,17 @@ def test_the_tracking_client_has_the_registry_methods_on_its_store(tmp_path: Pat
         assert [m.name for m in client.search_registered_models()] == ["taxi-duration"]
     finally:
         store.close()
+
+
+def test_the_client_logs_on_the_flow_run_being_executed() -> None:
+    @flow
+    def training() -> str:
+        run_id = cadenza.get_run_context().flow_run.id
+        TrackingClient().log_batch(run_id, metrics=[Metric("rmse", 5.5, 0.0, 0)])
+        TrackingClient().set_tag(run_id, "stage", "tuning")
+        return run_id
+
+    run_id = training()
+    data = TrackingClient().get_run(run_id).data
+    assert data.metrics == {"rmse": 5.5}
+    assert data.tags["stage"] == "tuning"

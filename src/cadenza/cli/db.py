@@ -43,7 +43,7 @@ def _database_error(exc: BaseException, url: str) -> str:
     if isinstance(exc, ImportError):
         return (
             f"The database driver for {where} is not installed ({exc}). Install it "
-            "(e.g. `pip install psycopg[binary]` for PostgreSQL)."
+            "(for PostgreSQL: `pip install 'cadenza[postgres]'`)."
         )
     if isinstance(exc, CadenzaError):
         return str(exc)

@@ -10,6 +10,7 @@ import click
 from cadenza.cli.artifacts import artifacts
 from cadenza.cli.automations import automation
 from cadenza.cli.channels import channel
+from cadenza.cli.concurrency import concurrency_limit
 from cadenza.cli.db import db
 from cadenza.cli.deploy import deploy_command
 from cadenza.cli.deployment import deployment
@@ -19,6 +20,7 @@ from cadenza.cli.output import CliError, echo_json
 from cadenza.cli.runs import runs
 from cadenza.cli.server import server
 from cadenza.cli.work_pool import work_pool
+from cadenza.cli.worker import worker
 
 
 class CadenzaGroup(click.Group):
@@ -53,6 +55,8 @@ cli.add_command(deployment)
 cli.add_command(work_pool)
 cli.add_command(channel)
 cli.add_command(automation)
+cli.add_command(worker)
+cli.add_command(concurrency_limit)
 
 
 @cli.command("version")

@@ -275,9 +275,11 @@ def logs_command(
 
 
 def _register() -> None:
+    from cadenza.cli.cancel import cancel_command
     from cadenza.cli.retry import retry_command
 
     runs.add_command(retry_command)
+    runs.add_command(cancel_command)
 
 
 _register()

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from cadenza import exceptions
+from cadenza.client.http_worker import HttpConcurrencyMixin, HttpWorkerMixin
 from cadenza.deploy.deployments import Deployment
 from cadenza.deploy.pools import WorkPool, WorkQueue
 from cadenza.deploy.serialize import (
@@ -45,6 +46,9 @@ _ERRORS: dict[str, type[exceptions.CadenzaError]] = {
         exceptions.ScheduleError,
         exceptions.ParameterTypeError,
         exceptions.StoreError,
+        exceptions.ConcurrencyLimitNotFound,
+        exceptions.ConcurrencyLimitError,
+        exceptions.RunStateError,
     )
 }
 _TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -54,7 +58,7 @@ def _q(name: str) -> str:
     return quote(name, safe="")
 
 
-class HttpDeploymentStore(DeploymentStore):
+class HttpDeploymentStore(HttpWorkerMixin, HttpConcurrencyMixin, DeploymentStore):
     """Deployments, work pools and their runs on the cadenza server at ``api_url``.
 
     Args:

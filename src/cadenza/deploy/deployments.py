@@ -232,6 +232,31 @@ def schedules_from_options(
     return out
 
 
+def deployment_from_options(
+    flow: Flow[Any, Any],
+    name: str,
+    *,
+    cron: str | Sequence[str] | None = None,
+    interval: float | dt.timedelta | Sequence[float | dt.timedelta] | None = None,
+    rrule: str | Sequence[str] | None = None,
+    timezone: str | None = None,
+    anchor_date: dt.datetime | None = None,
+    schedules: Sequence[Schedule | DeploymentSchedule] | None = None,
+    **fields: Any,
+) -> Deployment:
+    """The deployment of ``flow`` with the schedules given as ``cron=``, ``interval=``,
+    ``rrule=`` (:func:`schedules_from_options`) and ``schedules``, and the other fields
+    of :func:`build_deployment` (not saved yet).
+
+    Raises:
+        DeploymentError, ScheduleError, ParameterTypeError: an invalid option.
+    """
+    given = schedules_from_options(
+        cron=cron, interval=interval, rrule=rrule, timezone=timezone, anchor_date=anchor_date
+    )
+    return build_deployment(flow, name, schedules=[*given, *(schedules or [])], **fields)
+
+
 def _many(value: Any) -> list[Any]:
     if value is None:
         return []

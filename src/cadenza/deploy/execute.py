@@ -66,7 +66,7 @@ def execute_flow_run(flow_run_id: str, store: DeploymentStore | None = None) -> 
 def load_run_flow(store: DeploymentStore, run: FlowRun) -> Flow[Any, Any]:
     """The flow of a run of a deployment, imported from the deployment's entrypoint
     (relative file paths start in the deployment's folder, which becomes the current
-    folder).
+    folder, and where modules are imported from first).
 
     Raises:
         DeploymentError: the run names no entrypoint and no deployment.
@@ -90,6 +90,8 @@ def load_run_flow(store: DeploymentStore, run: FlowRun) -> Flow[Any, Any]:
                 "where the folder is."
             )
         os.chdir(folder)
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
     flow: Flow[Any, Any] = load_flow(entrypoint)
     if flow.name != run.flow_name:
         logger.warning(
@@ -130,17 +132,92 @@ def _fail_before_start(store: DeploymentStore, run: FlowRun, exc: BaseException)
     return failed
 
 
+def exit_with_parent(parent_pid: int) -> None:
+    """Have this process killed when its parent (the worker that started it) dies, so
+    that a run never outlives the worker that heartbeats for it (Linux; elsewhere the
+    monitor crashes the run after the heartbeat timeout). Exits at once when the
+    parent is gone already."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            logger.debug("prctl(PR_SET_PDEATHSIG) is not available", exc_info=True)
+    if os.getppid() != parent_pid:
+        gone = f"Error: the worker (pid {parent_pid}) that started this run is gone."
+        print(gone, file=sys.stderr)
+        sys.exit(1)
+
+
+_NO_RUN = "00000000-0000-7000-8000-000000000000"
+
+
+def warm_up() -> None:
+    """Load what running a flow run needs (the store, the engine, the reporter, their
+    connections to the database or the server), so that a process started ahead of its
+    run starts the run at once.
+
+    Raises:
+        CadenzaError: the store or the server cannot be reached (the run, once known,
+            reports it).
+    """
+    from cadenza.client import get_deployment_store
+    from cadenza.engine import flow_engine
+    from cadenza.reporting import get_reporter
+
+    store = get_deployment_store()
+    get_reporter().check()
+    store.read_flow_run(_NO_RUN)  # opens the connection the run's reads then use
+    del flow_engine
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The command ``python -m cadenza.deploy.execute RUN_ID``; returns the exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    """The command ``python -m cadenza.deploy.execute RUN_ID [--parent-pid PID]``;
+    returns the exit code. With ``--parent-pid``, the process ends when that parent
+    does (see :func:`exit_with_parent`), and says on its output when it has loaded what
+    a run needs (see :mod:`cadenza.deploy.spare`). A RUN_ID of ``-`` starts a process
+    ahead of its run: it loads what a run needs, then reads the run's id from its
+    standard input (a worker keeps one such process ready, so that a run starts
+    without the cost of starting Python and importing cadenza); it exits when the
+    input closes without an id."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parent: int | None = None
+    if len(args) == 3 and args[1] == "--parent-pid" and args[2].isdigit():
+        parent = int(args[2])
+        del args[1:]
     if len(args) != 1:
-        print("usage: python -m cadenza.deploy.execute FLOW_RUN_ID", file=sys.stderr)
+        print(
+            "usage: python -m cadenza.deploy.execute FLOW_RUN_ID [--parent-pid PID]",
+            file=sys.stderr,
+        )
         return 2
+    if parent is not None:
+        exit_with_parent(parent)
     from cadenza.logging.loggers import setup_logging
 
     setup_logging()
+    run_id = args[0]
+    if parent is not None:
+        # Tell the worker this process has loaded what a run needs (it paces the
+        # processes it starts by this), then, started ahead, wait for the run's id.
+        from cadenza.deploy.spare import READY
+
+        try:
+            warm_up()
+        except CadenzaError:
+            pass  # reported when the run is read, with the run's id
+        sys.stdout.buffer.write(READY + b"\n")
+        sys.stdout.flush()
+    if run_id == "-":
+        run_id = sys.stdin.readline().strip()
+        if not run_id:
+            return 0
     try:
-        state = execute_flow_run(args[0])
+        state = execute_flow_run(run_id)
     except CadenzaError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

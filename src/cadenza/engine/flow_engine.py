@@ -165,8 +165,11 @@ class FlowRunEngine:
     # -- states -------------------------------------------------------------------------
     def set_state(self, state: State) -> State:
         self.state = state
-        self.flow_run.state = state
-        self.reporter.emit(FlowRunStateChanged(self.flow_run.id, state))
+        run = self.flow_run
+        run.state = state
+        if state.type is StateType.RUNNING:  # each attempt, as the store counts them
+            run.run_count += 1
+        self.reporter.emit(FlowRunStateChanged(run.id, state))
         if self.slot is not None and state.type is not StateType.SCHEDULED:
             self._set_slot_state(state)
         return state
@@ -175,6 +178,8 @@ class FlowRunEngine:
         slot = self.slot
         assert slot is not None
         slot.state = state
+        if state.type is StateType.RUNNING:
+            slot.run_count += 1
         self.reporter.emit(TaskRunStateChanged(slot.id, state))
 
     def _log(self, level: int, msg: str, *args: Any) -> None:

@@ -63,6 +63,7 @@ class TaskRunEngine:
         "args",
         "cache_key",
         "flow_ctx",
+        "holds_slots",
         "kwargs",
         "log_prints",
         "reporter",
@@ -92,6 +93,7 @@ class TaskRunEngine:
         self.upstream = upstream
         self.results: ResultOptions | None = None
         self.cache_key: str | None = None
+        self.holds_slots = False
         log_prints = task.log_prints
         if flow_ctx is not None:
             self.reporter = reporter = flow_ctx.reporter
@@ -303,6 +305,54 @@ class TaskRunEngine:
                     extra=self._log_extra(),
                 )
 
+    # -- concurrency limits by tag ------------------------------------------------------------
+    def _limits(self) -> dict[str, int]:
+        from cadenza.deploy.concurrency import limited_tags
+
+        return limited_tags(self.task_run.tags, self.flow_ctx)
+
+    def _limit_failed(self, exc: Exception) -> bool:
+        self.set_state(Failed(exception=exc, traceback=None))
+        logger.error("%s", exc, extra=self._log_extra())
+        return False
+
+    def take_slots(self) -> bool:
+        """Take a slot of each limited tag of the run, waiting for them; False when the
+        run cannot run (a limit of 0: it is Failed then)."""
+        limits = self._limits()
+        if not limits:
+            return True
+        from cadenza.deploy.concurrency import take
+        from cadenza.exceptions import ConcurrencyLimitError
+
+        try:
+            take(limits, self.task_run.id, self.task_run.name, self._log_extra())
+        except ConcurrencyLimitError as exc:
+            return self._limit_failed(exc)
+        self.holds_slots = True
+        return True
+
+    async def take_slots_async(self) -> bool:
+        """:meth:`take_slots` without blocking the event loop."""
+        limits = self._limits()
+        if not limits:
+            return True
+        from cadenza.deploy.concurrency import take_async
+        from cadenza.exceptions import ConcurrencyLimitError
+
+        try:
+            await take_async(limits, self.task_run.id, self.task_run.name, self._log_extra())
+        except ConcurrencyLimitError as exc:
+            return self._limit_failed(exc)
+        self.holds_slots = True
+        return True
+
+    def release_slots(self) -> None:
+        from cadenza.deploy.concurrency import release
+
+        self.holds_slots = False
+        release(self.task_run.id)
+
     # -- the loops --------------------------------------------------------------------------
     def run_sync(self) -> State:
         call = self.prepare_call()
@@ -319,7 +369,9 @@ class TaskRunEngine:
         try:
             if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
                 return self.finish()
-            attempt = 1
+            if task_run.tags and not self.take_slots():
+                return self.finish()
+            attempt = task_run.run_count = 1
             self.state = task_run.state = state = quick_state(_RUNNING, "Running", _now())
             emit(TaskRunStateChanged(task_run.id, state))
             while True:
@@ -335,13 +387,15 @@ class TaskRunEngine:
                         break
                     if delay > 0:
                         time.sleep(delay)
-                    attempt += 1
+                    attempt = task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.state = task_run.state = state = self.completed(result)
                 emit(TaskRunStateChanged(task_run.id, state))
                 break
         finally:
+            if self.holds_slots:
+                self.release_slots()
             _task_run_ctx.reset(token)
         return self.finish()
 
@@ -356,7 +410,9 @@ class TaskRunEngine:
         try:
             if self.wants_results() and self.begin_results(args, kwargs, run_ctx):
                 return self.finish()
-            attempt = 1
+            if self.task_run.tags and not await self.take_slots_async():
+                return self.finish()
+            attempt = self.task_run.run_count = 1
             self.set_state(Running())
             while True:
                 try:
@@ -366,12 +422,14 @@ class TaskRunEngine:
                     if delay is None:
                         break
                     await _sleep(delay)
-                    attempt += 1
+                    attempt = self.task_run.run_count = attempt + 1
                     self.set_state(Retrying())
                     continue
                 self.set_state(self.completed(result))
                 break
         finally:
+            if self.holds_slots:
+                self.release_slots()
             _task_run_ctx.reset(token)
         return self.finish()
 

@@ -50,6 +50,18 @@ def get_reporter() -> Reporter:
         return _reporter
 
 
+def flush_pending(timeout: float | None = 30.0) -> bool:
+    """Deliver what this process has reported so far, if it has a reporter.
+
+    Writes that name a run by its id (``TrackingClient.log_batch`` on the flow run
+    being executed, say) call this first, so that the run they name is in the store
+    even though the background writer had not written it yet. Returns False when the
+    delivery did not finish within ``timeout`` (the events stay queued).
+    """
+    reporter = _reporter
+    return True if reporter is None else reporter.flush(timeout)
+
+
 def reset_reporter() -> None:
     """Flush and close the current reporter and its store; the next use opens anew."""
     global _reporter

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cadenza.runs import FlowRun
 from cadenza.states import State, StateType
+from cadenza.store.concurrency_base import ConcurrencyLimitStore
+from cadenza.store.worker_base import WorkerStore
 
 if TYPE_CHECKING:
     from cadenza.deploy.deployments import Deployment
@@ -56,8 +58,11 @@ def check_schedulable(runs: Sequence[FlowRun]) -> None:
             )
 
 
-class DeploymentStore(abc.ABC):
-    """Where deployments, their schedules, their runs and work pools are kept."""
+class DeploymentStore(WorkerStore, ConcurrencyLimitStore, abc.ABC):
+    """Where deployments, their schedules, their runs and work pools are kept, with the
+    workers' heartbeats and the concurrency limits by tag (the methods of
+    :class:`~cadenza.store.worker_base.WorkerStore` and
+    :class:`~cadenza.store.concurrency_base.ConcurrencyLimitStore`)."""
 
     # -- deployments ---------------------------------------------------------------------
     @abc.abstractmethod

@@ -124,6 +124,10 @@ class DeploymentRunsSqlMixin(DeploymentStore):
             )
             .order_by(c.expected_start_time, c.id)
             .limit(max(limit, 0))
+            # PostgreSQL: a run a worker is claiming is left for the next pass, and a run
+            # claimed meanwhile is no longer Scheduled when its row is locked; either way
+            # a claimed run is never made Late (Scheduled) again. SQLite: serialized.
+            .with_for_update(skip_locked=True)
         )
 
         def mark(conn: Connection) -> list[FlowRun]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "0008"
+SCHEMA_VERSION = "0009"
 """The Alembic revision this version of cadenza reads and writes."""
 
 metadata = sa.MetaData(
@@ -27,14 +27,31 @@ metadata = sa.MetaData(
     }
 )
 
-ID = sa.String(36)
+
+def Str(length: int) -> sa.types.TypeEngine[str]:
+    """``VARCHAR(length)``, compared and sorted bytewise on every database: SQLite
+    compares text so (its ``BINARY`` collation), and on PostgreSQL the column has the
+    ``"C"`` collation (schema 0009) whatever the database's default. Ids, names and
+    keys thus sort, page and match by prefix the same everywhere (under a collation
+    such as en-US, ``-`` and ``:`` sort before digits and ``B`` after ``a``)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+def UserText(length: int) -> sa.types.TypeEngine[str]:
+    """A text users give without a limit (a name, a version, a path): ``VARCHAR(length)``
+    on SQLite, which keeps any length, and ``TEXT`` (bytewise, as :func:`Str`) on
+    PostgreSQL (schema 0009), which would refuse a longer value and stop the writer."""
+    return sa.String(length).with_variant(sa.Text(collation="C"), "postgresql")
+
+
+ID = Str(36)
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _state_columns() -> list[sa.Column[Any]]:
     return [
-        sa.Column("state_type", sa.String(16)),
-        sa.Column("state_name", sa.String(32)),
+        sa.Column("state_type", Str(16)),
+        sa.Column("state_name", UserText(32)),
         sa.Column("state_message", sa.Text),
         sa.Column("state_timestamp", sa.Float),
         sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
@@ -51,7 +68,7 @@ flows = sa.Table(
     "flows",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("name", UserText(255), nullable=False, unique=True),
     sa.Column("created", sa.Float, nullable=False),
 )
 
@@ -60,27 +77,27 @@ flow_runs = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     sa.Column("flow_id", ID, sa.ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
     sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("parent_flow_run_id", ID),
     sa.Column("parent_task_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
-    sa.Column("version", sa.String(255)),
-    sa.Column("hostname", sa.String(255)),
+    sa.Column("version", UserText(255)),
+    sa.Column("hostname", Str(255)),
     sa.Column("pid", sa.Integer),
     *_state_columns(),
     # Where the flow function lives ("path/to/file.py:function" or "module:function"),
     # to run it again; NULL in runs of schema 0002 and older.
-    sa.Column("entrypoint", sa.String(1024)),
+    sa.Column("entrypoint", UserText(1024)),
     # Runs of a deployment (schema 0007): which deployment, pool and queue they belong
     # to, when they are due (the scheduled time), the key that makes the scheduler's
     # inserts idempotent, the worker that claimed them and its last sign of life.
     sa.Column("deployment_id", ID),
-    sa.Column("work_pool_name", sa.String(255)),
-    sa.Column("work_queue_name", sa.String(255)),
+    sa.Column("work_pool_name", Str(255)),
+    sa.Column("work_queue_name", Str(255)),
     sa.Column("expected_start_time", sa.Float),
-    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("idempotency_key", UserText(255)),
     sa.Column("worker_id", ID),
     sa.Column("heartbeat", sa.Float),
     # Each index ends with the id, so that a filter on its first column gives the runs
@@ -121,14 +138,14 @@ task_runs = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     sa.Column("flow_run_id", ID, sa.ForeignKey("flow_runs.id", ondelete="CASCADE")),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("task_key", sa.String(512), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
+    sa.Column("task_key", UserText(512), nullable=False),
     sa.Column("dynamic_key", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("kind", sa.String(16), nullable=False, server_default="task"),
+    sa.Column("kind", Str(16), nullable=False, server_default="task"),
     sa.Column("subflow_run_id", ID),
     sa.Column("parent_task_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
-    sa.Column("version", sa.String(255)),
+    sa.Column("version", UserText(255)),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("inputs", sa.Text),
     *_state_columns(),
@@ -142,7 +159,7 @@ logs = sa.Table(
     sa.Column("flow_run_id", ID),
     sa.Column("task_run_id", ID),
     sa.Column("level", sa.Integer, nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name", UserText(255), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("timestamp", sa.Float, nullable=False),
     # A digest of the line (runs, level, logger, message, and which of several alike
@@ -160,8 +177,8 @@ artifacts = sa.Table(
     sa.Column("id", ID, primary_key=True),
     # Artifacts with the same key are versions of one artifact, newest (highest id)
     # first; NULL for artifacts without a key.
-    sa.Column("key", sa.String(255)),
-    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("key", Str(255)),
+    sa.Column("type", Str(16), nullable=False),
     sa.Column("description", sa.Text),
     sa.Column("data", sa.Text, nullable=False),
     # No foreign keys: an artifact may belong to no run, and one whose run is not in
@@ -182,7 +199,8 @@ experiments = sa.Table(
     metadata,
     # Derived from the name (experiment_id_for), the same in every database.
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    # The experiment of a flow's runs is named after the flow: as long as its name.
+    sa.Column("name", UserText(255), nullable=False, unique=True),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("description", sa.Text),
 )
@@ -198,7 +216,7 @@ tracked_runs = sa.Table(
         sa.ForeignKey("experiments.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    sa.Column("kind", sa.String(8), nullable=False),  # flow | task
+    sa.Column("kind", Str(8), nullable=False),  # flow | task
     # The flow run of a task run (NULL outside any flow); a flow run's own id.
     sa.Column("flow_run_id", ID),
     sa.Column("created", sa.Float, nullable=False),
@@ -211,7 +229,7 @@ run_params = sa.Table(
     "run_params",
     metadata,
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", Str(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sqlite_with_rowid=False,
 )
@@ -220,7 +238,7 @@ run_tags = sa.Table(
     "run_tags",
     metadata,
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", Str(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     # When the value was set: a later value wins, also when batches arrive again.
     sa.Column("updated", sa.Float, nullable=False),
@@ -233,7 +251,7 @@ metric_points = sa.Table(
     # Every point logged. The key is the whole point, so that a point recorded again
     # (a batch delivered twice) is one point. NaN is stored as value 0 with is_nan.
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", Str(250), primary_key=True),
     sa.Column("step", sa.BigInteger, primary_key=True),
     sa.Column("timestamp", sa.Float, primary_key=True),
     sa.Column("value", sa.Float, primary_key=True),
@@ -247,7 +265,7 @@ latest_metrics = sa.Table(
     # The point of the highest step (then timestamp, then value) of each metric of a
     # run: what search filters and sorts on, without reading the history.
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("key", Str(250), primary_key=True),
     sa.Column("value", sa.Float),  # NULL for NaN
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
@@ -260,9 +278,9 @@ run_datasets = sa.Table(
     "run_datasets",
     metadata,
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), primary_key=True),
-    sa.Column("digest", sa.String(64), primary_key=True),
-    sa.Column("context", sa.String(255), primary_key=True),  # "" when not given
+    sa.Column("name", Str(255), primary_key=True),
+    sa.Column("digest", Str(64), primary_key=True),
+    sa.Column("context", Str(255), primary_key=True),  # "" when not given
     sa.Column("source", sa.Text),
     sa.Column("schema", sa.Text),  # JSON: {column: dtype}
     sa.Column("num_rows", sa.BigInteger),
@@ -276,7 +294,7 @@ run_datasets = sa.Table(
 registered_models = sa.Table(
     "registered_models",
     metadata,
-    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("name", Str(255), primary_key=True),
     sa.Column("description", sa.Text),
     # The highest version number ever given: versions are numbered from it, in the
     # transaction that creates them, and a deleted version's number is not given again.
@@ -290,11 +308,11 @@ registered_model_tags = sa.Table(
     metadata,
     sa.Column(
         "name",
-        sa.String(255),
+        Str(255),
         sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("key", Str(255), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
 
@@ -303,7 +321,7 @@ model_versions = sa.Table(
     metadata,
     sa.Column(
         "name",
-        sa.String(255),
+        Str(255),
         sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
         primary_key=True,
     ),
@@ -313,12 +331,12 @@ model_versions = sa.Table(
     # after the model it logged, and a server may hold models of runs it never saw.
     sa.Column("run_id", ID),
     sa.Column("flow_run_id", ID),
-    sa.Column("status", sa.String(32), nullable=False, server_default="READY"),
-    sa.Column("stage", sa.String(32), nullable=False, server_default="None"),
+    sa.Column("status", Str(32), nullable=False, server_default="READY"),
+    sa.Column("stage", Str(32), nullable=False, server_default="None"),
     sa.Column("description", sa.Text),
-    sa.Column("code_version", sa.String(255)),
+    sa.Column("code_version", Str(255)),
     sa.Column("signature", sa.Text),
-    sa.Column("user_id", sa.String(255)),
+    sa.Column("user_id", Str(255)),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
     sa.Index(None, "run_id"),
@@ -328,9 +346,9 @@ model_versions = sa.Table(
 model_version_tags = sa.Table(
     "model_version_tags",
     metadata,
-    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("name", Str(255), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("key", Str(255), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.ForeignKeyConstraint(
         ["name", "version"],
@@ -342,8 +360,8 @@ model_version_tags = sa.Table(
 registered_model_aliases = sa.Table(
     "registered_model_aliases",
     metadata,
-    sa.Column("name", sa.String(255), primary_key=True),
-    sa.Column("alias", sa.String(255), primary_key=True),
+    sa.Column("name", Str(255), primary_key=True),
+    sa.Column("alias", Str(255), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.ForeignKeyConstraint(
         ["name", "version"],
@@ -358,17 +376,17 @@ model_transitions = sa.Table(
     sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
     sa.Column(
         "name",
-        sa.String(255),
+        Str(255),
         sa.ForeignKey("registered_models.name", ondelete="CASCADE"),
         nullable=False,
     ),
     # Kept when the version is deleted: it is history.
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("alias", sa.String(255)),
-    sa.Column("from_value", sa.String(255)),
-    sa.Column("to_value", sa.String(255)),
-    sa.Column("user_id", sa.String(255)),
+    sa.Column("kind", Str(16), nullable=False),
+    sa.Column("alias", Str(255)),
+    sa.Column("from_value", Str(255)),
+    sa.Column("to_value", Str(255)),
+    sa.Column("user_id", Str(255)),
     sa.Column("comment", sa.Text),
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Index(None, "name", "id"),
@@ -378,12 +396,12 @@ logged_models = sa.Table(
     "logged_models",
     metadata,
     sa.Column("run_id", ID, primary_key=True),
-    sa.Column("artifact_path", sa.String(512), primary_key=True),
+    sa.Column("artifact_path", Str(512), primary_key=True),
     sa.Column("flow_run_id", ID),
     sa.Column("flavors", sa.Text, nullable=False, server_default="[]"),
     sa.Column("signature", sa.Text),
     sa.Column("requirements", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("code_version", sa.String(255)),
+    sa.Column("code_version", Str(255)),
     sa.Column("created", sa.Float, nullable=False),
     sa.Index(None, "flow_run_id"),
 )
@@ -396,8 +414,8 @@ notification_channels = sa.Table(
     "notification_channels",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
-    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("name", Str(100), nullable=False, unique=True),
+    sa.Column("type", Str(16), nullable=False),
     # The settings that are not secret, as JSON.
     sa.Column("config", sa.Text, nullable=False, server_default="{}"),
     # The secrets by field, as JSON: "env:NAME" references, or values encrypted with
@@ -411,7 +429,7 @@ automations = sa.Table(
     "automations",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", Str(100), nullable=False, unique=True),
     sa.Column("description", sa.Text),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("trigger", sa.Text, nullable=False),
@@ -429,19 +447,19 @@ notification_outbox = sa.Table(
     sa.Column("id", ID, primary_key=True),
     # Who asked, the channel, the run and the transition: one message per key, so that
     # a transition evaluated twice is notified once (inserts of a known key are skipped).
-    sa.Column("dedup_key", sa.String(512), nullable=False, unique=True),
-    sa.Column("channel", sa.String(100), nullable=False),
+    sa.Column("dedup_key", Str(512), nullable=False, unique=True),
+    sa.Column("channel", Str(100), nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("context", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("event", sa.String(32), nullable=False),
-    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("event", Str(32), nullable=False),
+    sa.Column("source", Str(16), nullable=False),
     # No foreign keys: a message outlives its automation, and may be about a run of
     # another database (a hook of a process reporting elsewhere).
     sa.Column("flow_run_id", ID),
     sa.Column("automation_id", ID),
-    sa.Column("automation_name", sa.String(100)),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("automation_name", Str(100)),
+    sa.Column("status", Str(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("next_attempt_at", sa.Float, nullable=False),
@@ -477,7 +495,7 @@ notification_cursors = sa.Table(
     "notification_cursors",
     metadata,
     # How far a follower of flow-run states has read (the automations service).
-    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("name", Str(64), primary_key=True),
     sa.Column("position", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
 )
@@ -498,23 +516,23 @@ deployments = sa.Table(
     "deployments",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("flow_name", sa.String(255), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("entrypoint", sa.String(1024), nullable=False),
+    sa.Column("flow_name", UserText(255), nullable=False),
+    sa.Column("name", Str(255), nullable=False),
+    sa.Column("entrypoint", UserText(1024), nullable=False),
     # The folder the flow runs in (relative paths of the entrypoint start there).
-    sa.Column("path", sa.String(1024)),
+    sa.Column("path", UserText(1024)),
     sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
     # The JSON schema of the flow's parameters (from its signature), to check the
     # parameters of a run before it is created and to build the UI's form.
     sa.Column("parameter_schema", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("work_pool_name", sa.String(255), nullable=False),
-    sa.Column("work_queue_name", sa.String(255), nullable=False, server_default="default"),
+    sa.Column("work_pool_name", Str(255), nullable=False),
+    sa.Column("work_queue_name", Str(255), nullable=False, server_default="default"),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("description", sa.Text),
-    sa.Column("version", sa.String(255)),
+    sa.Column("version", UserText(255)),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("concurrency_limit", sa.Integer),
-    sa.Column("catchup", sa.String(16), nullable=False, server_default="all"),
+    sa.Column("catchup", Str(16), nullable=False, server_default="all"),
     sa.Column("flow_retries", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
@@ -532,11 +550,11 @@ deployment_schedules = sa.Table(
         sa.ForeignKey("deployments.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    sa.Column("kind", sa.String(16), nullable=False),  # cron, interval or rrule
+    sa.Column("kind", Str(16), nullable=False),  # cron, interval or rrule
     # The cron string, the interval in seconds, or the RRULE text.
     sa.Column("expression", sa.Text, nullable=False),
     sa.Column("anchor", sa.Float),
-    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("timezone", Str(64), nullable=False, server_default="UTC"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("position", sa.Integer, nullable=False, server_default="0"),
     sa.Index(None, "deployment_id"),
@@ -545,7 +563,7 @@ deployment_schedules = sa.Table(
 work_pools = sa.Table(
     "work_pools",
     metadata,
-    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("name", Str(255), primary_key=True),
     sa.Column("description", sa.Text),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("concurrency_limit", sa.Integer),
@@ -557,11 +575,11 @@ work_queues = sa.Table(
     metadata,
     sa.Column(
         "pool_name",
-        sa.String(255),
+        Str(255),
         sa.ForeignKey("work_pools.name", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("name", Str(255), primary_key=True),
     sa.Column("description", sa.Text),
     # Lower first: a worker takes due runs of priority 1 before those of priority 2.
     sa.Column("priority", sa.Integer, nullable=False, server_default="1"),
@@ -574,9 +592,9 @@ workers = sa.Table(
     "workers",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("pool_name", sa.String(255), nullable=False),
-    sa.Column("hostname", sa.String(255)),
+    sa.Column("name", Str(255), nullable=False),
+    sa.Column("pool_name", Str(255), nullable=False),
+    sa.Column("hostname", Str(255)),
     sa.Column("pid", sa.Integer),
     sa.Column("started", sa.Float, nullable=False),
     sa.Column("last_heartbeat", sa.Float, nullable=False),
@@ -586,7 +604,7 @@ workers = sa.Table(
 concurrency_limits = sa.Table(
     "concurrency_limits",
     metadata,
-    sa.Column("tag", sa.String(255), primary_key=True),
+    sa.Column("tag", Str(255), primary_key=True),
     sa.Column("limit", sa.Integer, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
 )
@@ -596,7 +614,7 @@ concurrency_slots = sa.Table(
     metadata,
     sa.Column(
         "tag",
-        sa.String(255),
+        Str(255),
         sa.ForeignKey("concurrency_limits.tag", ondelete="CASCADE"),
         primary_key=True,
     ),

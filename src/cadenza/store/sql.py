@@ -29,8 +29,10 @@ from cadenza.runs import Artifact, FlowRecord, FlowRun, LogEntry, TaskRun
 from cadenza.states import State, StateType
 from cadenza.store import artifact_queries, dialects, rows
 from cadenza.store.base import FlowRunFilter, RunStore
+from cadenza.store.concurrency_sql import ConcurrencySqlMixin
 from cadenza.store.deploy_runs import DeploymentRunsSqlMixin
 from cadenza.store.deploy_sql import DeploymentSqlMixin
+from cadenza.store.monitor_sql import MonitorSqlMixin
 from cadenza.store.notify_sql import NotificationSqlMixin
 from cadenza.store.registry_sql import SqlRegistryMixin
 from cadenza.store.run_queries import (
@@ -56,10 +58,14 @@ from cadenza.store.schema import (
     task_runs,
 )
 from cadenza.store.tracking_sql import TrackingSqlMixin
+from cadenza.store.worker_sql import WorkerSqlMixin
 
 T = TypeVar("T")
 R = TypeVar("R", FlowRun, TaskRun)
 _CHUNK = 500
+_MAX_RACE_RETRIES = 3
+"""Attempts again after a constraint error that a concurrent writer may have caused
+(see :func:`dialects.is_race`); one is enough unless writers keep racing."""
 _CORE_TABLES = frozenset({"flows", "flow_runs", "task_runs", "logs"})
 """Tables every cadenza database has had since the first schema."""
 
@@ -70,11 +76,15 @@ class SqlStore(
     RunStore,
     DeploymentSqlMixin,
     DeploymentRunsSqlMixin,
+    WorkerSqlMixin,
+    ConcurrencySqlMixin,
+    MonitorSqlMixin,
     NotificationSqlMixin,
 ):
     """A :class:`RunStore`, a :class:`~cadenza.store.tracking_base.TrackingStore`, the
     model registry's :class:`~cadenza.store.registry_base.RegistryStore`, a
-    :class:`~cadenza.store.deploy_base.DeploymentStore` and a
+    :class:`~cadenza.store.deploy_base.DeploymentStore` (with workers, concurrency
+    limits and the monitor's :class:`~cadenza.store.monitor_base.MonitorStore`) and a
     :class:`~cadenza.store.notify_base.NotificationStore` in a SQL database.
 
     Args:
@@ -132,10 +142,12 @@ class SqlStore(
     # -- transactions ------------------------------------------------------------------
     def _transaction(self, fn: Callable[[Connection], T], *, readonly: bool = False) -> T:
         """Run ``fn`` in a write transaction (a read transaction when ``readonly``),
-        retrying while another writer keeps the database busy."""
+        retrying while another writer keeps the database busy, and (PostgreSQL) after a
+        constraint error that a writer committing first may have caused."""
         self._check_open()
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.01
+        races = 0
         engine: Any = self.engine
         if readonly:
             engine = engine.execution_options(cadenza_readonly=True)
@@ -147,6 +159,10 @@ class SqlStore(
                 if dialects.is_busy(exc) and time.monotonic() < deadline:
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 1.0)
+                    continue
+                if dialects.is_race(exc) and races < _MAX_RACE_RETRIES:
+                    # Another writer committed first: the next attempt sees its rows.
+                    races += 1
                     continue
                 raise dialects.translate(exc, self._where) from exc
 
@@ -302,7 +318,8 @@ class SqlStore(
                 # state of the batch through the update path, which skips the
                 # states a run's history holds already.
                 for run_id, history in zip(created, histories, strict=True):
-                    states.setdefault(run_id, []).extend(history)
+                    if history:
+                        states.setdefault(run_id, []).extend(history)
         if states:
             self._append_states(conn, table, states)
 
@@ -368,9 +385,11 @@ class SqlStore(
         c = table.c
         for i in range(0, len(ids), _CHUNK):
             found = conn.execute(
-                sa.select(c.id, c.history, c.created, c.start_time, c.end_time).where(
-                    c.id.in_(ids[i : i + _CHUNK])
-                )
+                sa.select(c.id, c.history, c.created, c.start_time, c.end_time)
+                .where(c.id.in_(ids[i : i + _CHUNK]))
+                # PostgreSQL: no other writer changes the rows between this read and the
+                # write of their merged histories. SQLite holds the write lock already.
+                .with_for_update()
             ).all()
             for rid, text, created, start_time, end_time in found:
                 columns = merged(text, created, start_time, end_time, states[rid])

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cadenza.exceptions import ObjectNotFound
 from cadenza.registry.client import RegistryClient
+from cadenza.reporting import flush_pending
 from cadenza.tracking.errors import InvalidFilter
 
 if TYPE_CHECKING:
@@ -230,6 +231,7 @@ class TrackingClient(RegistryClient):
         """
         from cadenza.tracking.entities import Param
 
+        flush_pending()
         self.store.log_batch(run_id, params=[Param(key, value)])
         return value
 
@@ -250,6 +252,7 @@ class TrackingClient(RegistryClient):
         from cadenza.tracking.entities import Metric
 
         point = Metric(key, value, time.time() if timestamp is None else timestamp, step or 0)
+        flush_pending()
         self.store.log_batch(run_id, metrics=[point])
 
     def log_batch(
@@ -266,6 +269,7 @@ class TrackingClient(RegistryClient):
             InvalidTrackingValue: a key or value is not valid.
             ParamConflict: a param has another value already (nothing is recorded).
         """
+        flush_pending()
         self.store.log_batch(run_id, metrics, params, tags)
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
@@ -276,6 +280,7 @@ class TrackingClient(RegistryClient):
         """
         from cadenza.tracking.entities import RunTag
 
+        flush_pending()
         self.store.log_batch(run_id, tags=[RunTag(key, value)])
 
     def log_inputs(self, run_id: str, datasets: Sequence[Dataset]) -> None:
@@ -284,6 +289,7 @@ class TrackingClient(RegistryClient):
         Raises:
             ObjectNotFound: there is no run with this id.
         """
+        flush_pending()
         self.store.log_inputs(run_id, datasets)
 
     # -- artifacts -------------------------------------------------------------------------

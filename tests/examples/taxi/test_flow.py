@@ -11,6 +11,7 @@ import pytest
 from examples.taxi.flow import default_download_dir
 from examples.taxi.report import REPORT_KEY
 
+from cadenza import TrackingClient
 from cadenza.exceptions import ParameterTypeError
 from cadenza.store import get_store
 from examples.taxi import FlakyMirror, demo, train_duration_model
@@ -34,8 +35,21 @@ def test_the_pipeline_trains_a_model_and_a_second_run_reuses_its_data(
         retried = ["Pending", "Running", "AwaitingRetry", "Retrying", "Completed"]
         assert runs[f"download-{month}"] == retried
         assert runs[f"read-{month}"][-1] == "Completed"
-    steps = {"features-2023-01", "trial-0", "trial-1", "train-model", "evaluate-2023-02"}
+    steps = {
+        "features-2023-01",
+        "trial-0",
+        "trial-1",
+        "train-model",
+        "evaluate-2023-02",
+        "evaluate-2023-01",
+        "log-model",
+        "register-taxi-duration",
+        "promote-taxi-duration-v1",
+    }
     assert steps <= set(runs)
+    assert 1.0 < first.train_rmse < 9.0
+    assert (first.promotion.version, first.promotion.alias) == (1, "champion")
+    assert first.promotion.champion_version is None  # the first version wins at once
 
     # The model predicts on a DataFrame of raw trips, as read from a month's file.
     raw = pd.read_parquet(months_dir / "green_tripdata_2023-02.parquet").head(50)
@@ -49,6 +63,7 @@ def test_the_pipeline_trains_a_model_and_a_second_run_reuses_its_data(
     assert f"RMSE on 2023-02: {first.rmse:.3f} minutes" in report.data
     assert "| 2023-01 | 3,000 |" in report.data
     assert f"features, {first.model.trees} trees)" in report.data
+    assert "taxi-duration version 1 is the champion: the first champion" in report.data
     assert report.data == first.report
 
     requests = dict(mirror.requests)
@@ -61,6 +76,9 @@ def test_the_pipeline_trains_a_model_and_a_second_run_reuses_its_data(
     assert runs["trial-0"][-1] == "Completed"
     assert dict(mirror.requests) == requests  # nothing downloaded again
     assert second.rmse == first.rmse  # same data, same seed: the same model
+    # A tie does not take the alias: the new version is the challenger.
+    assert (second.promotion.version, second.promotion.alias) == (2, "challenger")
+    assert second.promotion.champion_rmse == pytest.approx(first.rmse)
 
 
 def test_the_same_files_from_another_mirror_are_not_read_again(
@@ -133,12 +151,21 @@ def test_the_demo_runs_end_to_end_and_again_from_its_cache(
     requests = "Requests to the mirror: green_tripdata_2023-01.parquet {n}, green_tripdata_2023-02"
     assert requests.format(n=2) in out
     assert "RMSE on 2023-02: " in out
+    assert "Model: taxi-duration version 1, the champion (the first version)." in out
     run_id = get_store().list_flow_runs(limit=1)[0].id
     assert f"runs show {run_id}" in out
     assert f"http://127.0.0.1:4200/runs/{run_id}" in out
+    experiment = TrackingClient().get_experiment_by_name("train-duration-model")
+    assert experiment is not None
+    assert f"http://127.0.0.1:4200/experiments/{experiment.experiment_id}?order=" in out
+    assert "http://127.0.0.1:4200/models/taxi-duration/versions/1 " in out
+    assert "models show taxi-duration" in out
 
     assert demo.main(argv) == 0
-    assert requests.format(n=0) in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert requests.format(n=0) in out
+    assert "Model: taxi-duration version 2, the challenger: the champion, version 1, " in out
+    assert "http://127.0.0.1:4200/models/taxi-duration/versions/2 " in out
     runs = task_histories(get_store().list_flow_runs(limit=1)[0].id)
     assert runs["download-2023-01"][-1] == runs["features-2023-01"][-1] == "Cached"
 

@@ -119,6 +119,7 @@ def test_cancel_stops_a_running_flow_in_its_process(
         "code": "INVALID_STATE",
         "message": f"Flow run {run['name']!r} is Cancelled: only runs that have not "
         "finished can be cancelled.",
+        "error_type": "RunStateError",
     }
 
 
@@ -138,7 +139,7 @@ def test_cancel_marks_a_run_elsewhere_without_signalling(api: Api, store: SqlSto
     assert answer["signal_sent"] is False
     assert answer["message"] == (
         "Marked Cancelling; no signal sent: its process runs on another-machine, "
-        "not on this server's machine."
+        "not on this machine."
     )
     assert answer["flow_run"]["state"]["name"] == "Cancelling"
     again = api.post(f"/flow_runs/{run.id}/cancel", expect=202)
@@ -224,6 +225,7 @@ def test_cancel_refuses_finished_and_unknown_runs(api: Api, store: SqlStore) -> 
         "code": "INVALID_STATE",
         "message": "Flow run 'done-run' is Completed: only runs that have not finished can "
         "be cancelled.",
+        "error_type": "RunStateError",
     }
     assert api.post("/flow_runs/nope/cancel", expect=404)["code"] == "NOT_FOUND"
     cancelling = record(store, make.flow_run(), Pending(), Cancelling())

@@ -13,6 +13,7 @@ from cadenza.server.api import (
     artifacts,
     automations,
     channels,
+    concurrency_limits,
     deployments,
     events,
     experiments,
@@ -30,6 +31,7 @@ from cadenza.server.api import (
     task_runs,
     tracked_runs,
     work_pools,
+    workers,
 )
 from cadenza.server.api.deps import check_api_key, reject_unknown_query_params
 from cadenza.server.api.errors import responses
@@ -43,7 +45,8 @@ def build_router() -> APIRouter:
     modules = (stats, scheduled_runs, flow_runs, task_runs, logs, artifacts, flows, actions)
     tracking = (experiments, tracked_runs, run_artifacts)
     registry = (registered_models, model_versions, logged_models)
-    for module in (*modules, events, deployments, work_pools, *tracking, *registry):
+    work = (deployments, work_pools, workers, concurrency_limits)
+    for module in (*modules, events, *work, *tracking, *registry):
         protected.include_router(module.router)
     for module in (channels, automations, notifications):
         protected.include_router(module.router)

@@ -13,15 +13,10 @@ from cadenza.server.api import convert, models, processes
 from cadenza.server.api.deps import get_store
 from cadenza.server.api.errors import ApiError, responses
 from cadenza.server.api.flow_runs import read_flow_run
-from cadenza.states import TERMINAL_STATES, Cancelled, Cancelling, StateType
 from cadenza.store.base import RunStore
 
 router = APIRouter(tags=["actions"])
 logger = logging.getLogger("cadenza.server.api")
-
-_RUNNING_TYPES = [
-    t for t in StateType if t not in TERMINAL_STATES and t is not StateType.CANCELLING
-]
 
 
 def _state_name(run: FlowRun) -> str:
@@ -31,14 +26,6 @@ def _state_name(run: FlowRun) -> str:
 def _detail(store: RunStore, run_id: str) -> models.FlowRunDetail:
     run = read_flow_run(store, run_id)
     return convert.flow_run_detail(run, store.count_task_runs_by_state(run.id))
-
-
-def _not_cancellable(run: FlowRun) -> ApiError:
-    return ApiError(
-        "INVALID_STATE",
-        f"Flow run {run.name!r} is {_state_name(run)}: only runs that have not finished "
-        "can be cancelled.",
-    )
 
 
 @router.post(
@@ -52,39 +39,19 @@ def cancel_flow_run(flow_run_id: str, store: RunStore = Depends(get_store)) -> R
 
     Records a ``Cancelling`` state, then, when the run's process is on this server's
     machine and still alive, sends it SIGTERM: the run stops and ends ``Cancelled``.
-    A run on another machine is only marked ``Cancelling``. A ``Scheduled`` run, which
-    has no process yet, is ``Cancelled`` at once. Answers 202 with the run; 409 when the
-    run has finished already.
+    A run on another machine is only marked ``Cancelling``; when a worker runs it, the
+    worker stops it at its next heartbeat. A ``Scheduled`` run, which has no process
+    yet, is ``Cancelled`` at once. Answers 202 with the run; 409 when the run has
+    finished already.
     """
-    run = read_flow_run(store, flow_run_id)
-    state = run.state
-    if state is None or state.type in TERMINAL_STATES:
-        raise _not_cancellable(run)
-    if state.type is StateType.CANCELLING:
-        message = "The run is being cancelled already."
-        return _cancelled(store, run.id, False, message)
-    if state.type is StateType.SCHEDULED and store.add_flow_run_state_if(
-        run.id,
-        Cancelled(message="Cancelled through the API before it started."),
-        current=[StateType.SCHEDULED],
-    ):
-        return _cancelled(store, run.id, False, "The run had not started; it is cancelled.")
-    asked = Cancelling(message="Cancellation requested through the API.")
-    if not store.add_flow_run_state_if(run.id, asked, current=_RUNNING_TYPES):
-        run = read_flow_run(store, run.id)  # it finished, or is being cancelled, meanwhile
-        if run.state is not None and run.state.type is StateType.CANCELLING:
-            return _cancelled(store, run.id, False, "The run is being cancelled already.")
-        raise _not_cancellable(run)
-    sent, why = processes.terminate(run)
-    if sent:
-        message = f"Cancelling: SIGTERM sent to the run's process (pid {run.pid})."
-    else:
-        message = f"Marked Cancelling; no signal sent: {why}."
-    return _cancelled(store, run.id, sent, message)
+    from cadenza.cancellation import cancel_flow_run as cancel
 
-
-def _cancelled(store: RunStore, run_id: str, sent: bool, message: str) -> Response:
-    result = models.CancelResult(flow_run=_detail(store, run_id), signal_sent=sent, message=message)
+    outcome = cancel(store, flow_run_id, own="the server's own process")
+    result = models.CancelResult(
+        flow_run=_detail(store, outcome.flow_run_id),
+        signal_sent=outcome.signal_sent,
+        message=outcome.message,
+    )
     return convert.respond(result, 202)
 
 

@@ -20,6 +20,7 @@ from cadenza.exceptions import (
     ObjectAlreadyExists,
     ObjectNotFound,
     ParameterTypeError,
+    RunStateError,
     StoreCorruptError,
     StoreError,
     StoreFullError,
@@ -126,6 +127,8 @@ def _code_for(exc: Exception) -> str:
         return str(code)
     if isinstance(exc, ObjectNotFound):
         return "NOT_FOUND"
+    if isinstance(exc, RunStateError):
+        return "INVALID_STATE"
     if isinstance(exc, ObjectAlreadyExists):
         return "CONFLICT"
     if isinstance(exc, ParameterTypeError):

@@ -36,6 +36,7 @@ async def supervise(service: Service, app: Any, pause: float = 5.0) -> None:
 def default_services() -> list[Service]:
     """The services a server runs (later features add theirs here)."""
     from cadenza.server.services import automations
+    from cadenza.server.services.monitor import MonitorService
     from cadenza.server.services.scheduler import SchedulerService
 
-    return [SchedulerService(), *automations.services()]
+    return [SchedulerService(), MonitorService(), *automations.services()]

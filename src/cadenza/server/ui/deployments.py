@@ -15,6 +15,7 @@ from cadenza.server.ui.auth import form_fields, same_origin
 from cadenza.server.ui.deploy_forms import parameter_fields, read_form
 from cadenza.server.ui.deps import get_store
 from cadenza.server.ui.templating import render, secure, set_flash
+from cadenza.server.ui.work_pool_activity import pool_activity
 from cadenza.store.base import FlowRunFilter
 from cadenza.store.sql import SqlStore
 
@@ -150,6 +151,7 @@ def work_pools_page(request: Request, store: SqlStore = Depends(get_store)) -> R
                 "waiting": len(
                     store.list_scheduled_flow_runs(work_pool_name=pool.name, limit=1000)
                 ),
+                **pool_activity(store, pool.name),
             }
         )
     return render(request, "work_pools.html", {"section": "work-pools", "pools": pools})

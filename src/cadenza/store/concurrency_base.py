@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from cadenza.deploy.records import ConcurrencyLimit
+if TYPE_CHECKING:
+    from cadenza.deploy.records import ConcurrencyLimit
 
 
 class ConcurrencyLimitStore(abc.ABC):

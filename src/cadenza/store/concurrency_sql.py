@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadenza.deploy.records import ConcurrencyLimit, ConcurrencySlot, check_concurrency_limit
 from cadenza.store.concurrency_base import ConcurrencyLimitStore
 from cadenza.store.schema import concurrency_limits, concurrency_slots
+
+if TYPE_CHECKING:
+    from cadenza.deploy.records import ConcurrencyLimit
 
 T = TypeVar("T")
 _L = concurrency_limits.c
@@ -38,6 +40,8 @@ class ConcurrencySqlMixin(ConcurrencyLimitStore):
     def set_concurrency_limit(
         self, tag: str, limit: int, *, now: float | None = None
     ) -> ConcurrencyLimit:
+        from cadenza.deploy.records import check_concurrency_limit
+
         check_concurrency_limit(tag, limit)
         when = time.time() if now is None else now
 
@@ -140,6 +144,8 @@ def _limits(
     conn: Connection, now: float, condition: sa.ColumnElement[bool]
 ) -> list[ConcurrencyLimit]:
     """The limits matching ``condition``, by tag, with their slots live at ``now``."""
+    from cadenza.deploy.records import ConcurrencyLimit, ConcurrencySlot
+
     found = {
         r.tag: ConcurrencyLimit(r.tag, r.limit, r.created)
         for r in conn.execute(

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from cadenza.deploy.records import WorkerRecord
 from cadenza.runs import FlowRun
+
+if TYPE_CHECKING:
+    from cadenza.deploy.records import WorkerRecord
 
 MAX_CLAIM_WAIT = 30.0
 """The longest wait a server grants a waiting claim, in seconds (a client asking for

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadenza.deploy.records import WorkerRecord
 from cadenza.exceptions import WorkQueueNotFound
 from cadenza.runs import FlowRun
 from cadenza.states import Scheduled, State, StateType
@@ -28,6 +27,7 @@ from cadenza.store.schema import flow_runs, work_pools, workers
 from cadenza.store.worker_base import WorkerStore
 
 if TYPE_CHECKING:
+    from cadenza.deploy.records import WorkerRecord
     from cadenza.store.deploy_base import DeploymentStore
 
 T = TypeVar("T")
@@ -222,6 +222,8 @@ def claim_step(
 
 
 def _worker_from_row(r: Any) -> WorkerRecord:
+    from cadenza.deploy.records import WorkerRecord
+
     return WorkerRecord(
         id=r.id,
         name=r.name,
